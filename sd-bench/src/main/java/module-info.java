@@ -1,0 +1,5 @@
+/** JMH and end-to-end benchmarks. */
+module dev.sdjava.bench {
+    requires dev.sdjava.sampling;
+    exports dev.sdjava.bench;
+}

@@ -1,0 +1,4 @@
+/** Tokenizer, CLIP text encoder, U-Net, VAE and the checkpoint loader. */
+module dev.sdjava.model {
+    requires transitive dev.sdjava.kernels;
+}
