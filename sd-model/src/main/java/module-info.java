@@ -1,4 +1,5 @@
 /** Tokenizer, CLIP text encoder, U-Net, VAE and the checkpoint loader. */
 module dev.sdjava.model {
     requires transitive dev.sdjava.kernels;
+    exports dev.sdjava.model;
 }
