@@ -27,7 +27,7 @@ public class KernelBenchmark {
     @Param("LINEAR_QKV")
     public String kernelCase;
 
-    @Param(Providers.DEFAULT)
+    @Param(Providers.VECTOR)
     public String provider;
 
     private Arena arena;

@@ -72,6 +72,7 @@ final class KernelSuite {
     }
 
     FmaPeak.Result measurePeak() {
+        out.println("machine: " + Machine.describe());
         FmaPeak.Result peak = FmaPeak.measure(threads, quick ? 2 : 6);
         out.printf("FP32 FMA peak (%d-lane vectors): %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %d threads%n",
                 peak.lanes(), peak.gflops1(), peak.gflopsN(), peak.threads());
@@ -147,6 +148,7 @@ final class KernelSuite {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("date", Instant.now().toString());
         root.put("threads", peak.threads());
+        root.put("load_average_at_end", Machine.loadAverage());
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("vector_lanes", peak.lanes());
         p.put("gflops_1_thread", peak.gflops1());
