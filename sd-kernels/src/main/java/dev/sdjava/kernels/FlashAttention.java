@@ -1,7 +1,6 @@
 package dev.sdjava.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
 
@@ -129,11 +128,12 @@ final class FlashAttention {
         }
         FloatVector total = FloatVector.zero(Gemm.F);
         for (int j = 0; j < kb; j++) {
-            FloatVector p = FloatVector.fromArray(Gemm.F, s, j * NR + c).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector p = FloatVector.fromArray(Gemm.F, s, j * NR + c).sub(m);
+            p = VMath.exp(p);
             p.intoArray(s, j * NR + c);
             total = total.add(p);
         }
-        FloatVector f = old.sub(m).lanewise(VectorOperators.EXP);
+        FloatVector f = VMath.exp(old.sub(m));
         f.intoArray(corr, c);
         FloatVector.fromArray(Gemm.F, sum, c).fma(f, total).intoArray(sum, c);
         m.intoArray(max, c);
