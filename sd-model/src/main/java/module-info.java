@@ -2,4 +2,5 @@
 module dev.sdjava.model {
     requires transitive dev.sdjava.kernels;
     exports dev.sdjava.model;
+    exports dev.sdjava.model.diffusion;
 }
