@@ -2,4 +2,5 @@
 module dev.sdjava.sampling {
     requires transitive dev.sdjava.model;
     requires transitive java.desktop;
+    exports dev.sdjava.sampling;
 }
