@@ -3,4 +3,5 @@ module dev.sdjava.model {
     requires transitive dev.sdjava.kernels;
     exports dev.sdjava.model;
     exports dev.sdjava.model.diffusion;
+    exports dev.sdjava.model.text;
 }
