@@ -41,15 +41,6 @@ final class Params {
         return Math.toIntExact(w.get(name).dim(dim));
     }
 
-    /** How many consecutive children {@code prefix.0}, {@code prefix.1}, ... have a tensor {@code prefix.i.leaf}. */
-    static int count(Weights w, String prefix, String leaf) {
-        int n = 0;
-        while (w.contains(prefix + "." + n + "." + leaf)) {
-            n++;
-        }
-        return n;
-    }
-
     private static Tensor bias(Weights w, String name, int out) {
         if (!w.contains(name + ".bias")) {
             return null;

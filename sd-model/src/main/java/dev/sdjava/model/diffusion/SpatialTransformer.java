@@ -32,12 +32,8 @@ final class SpatialTransformer {
         this.inner = inner;
     }
 
-    static SpatialTransformer load(Kernels k, Weights w, String prefix, int channels, int contextDim, int heads) {
+    static SpatialTransformer load(Kernels k, Weights w, String prefix, int channels, int depth, int contextDim, int heads) {
         int inner = Params.dim(w, prefix + ".proj_in.weight", 0);
-        int depth = Params.count(w, prefix + ".transformer_blocks", "norm1.weight");
-        if (depth == 0) {
-            throw new IllegalArgumentException(prefix + ": no tensor " + prefix + ".transformer_blocks.0.norm1.weight");
-        }
         BasicTransformerBlock[] blocks = new BasicTransformerBlock[depth];
         for (int i = 0; i < depth; i++) {
             blocks[i] = BasicTransformerBlock.load(k, w, prefix + ".transformer_blocks." + i, inner, contextDim, heads);

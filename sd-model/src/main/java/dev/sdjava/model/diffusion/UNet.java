@@ -2,6 +2,8 @@ package dev.sdjava.model.diffusion;
 
 import dev.sdjava.kernels.Kernels;
 import dev.sdjava.model.AttentionHeads;
+import dev.sdjava.model.Checkpoint;
+import dev.sdjava.model.UNetConfig;
 import dev.sdjava.model.Weights;
 import java.util.Arrays;
 
@@ -46,12 +48,14 @@ public final class UNet {
     private record UpBlock(ResnetBlock[] resnets, SpatialTransformer[] attentions, Upsample upsampler) {
     }
 
-    private UNet(Kernels k, Weights w, AttentionHeads heads) {
+    private UNet(Kernels k, Weights w, UNetConfig config, AttentionHeads heads) {
         this.k = k;
-        this.config = UNetConfig.detect(w);
+        this.config = config;
         int levels = config.levels();
         int layers = config.layersPerBlock();
-        int c0 = config.blockChannels().getFirst();
+        int[] widths = config.blockWidths();
+        boolean[] hasAttention = config.attention();
+        int c0 = widths[0];
         int temb = config.timeEmbedDim();
         int contextDim = config.crossAttentionDim();
 
@@ -66,9 +70,9 @@ public final class UNet {
         int channels = c0;
         for (int i = 0; i < levels; i++) {
             String prefix = "down_blocks." + i;
-            int out = config.blockChannels().get(i);
+            int out = widths[i];
             ResnetBlock[] resnets = new ResnetBlock[layers];
-            SpatialTransformer[] attentions = config.crossAttention().get(i) ? new SpatialTransformer[layers] : null;
+            SpatialTransformer[] attentions = hasAttention[i] ? new SpatialTransformer[layers] : null;
             for (int j = 0; j < layers; j++) {
                 resnets[j] = ResnetBlock.load(k, w, prefix + ".resnets." + j, channels, out, temb, RESNET_EPS);
                 if (attentions != null) {
@@ -93,9 +97,9 @@ public final class UNet {
         for (int i = 0; i < levels; i++) {
             String prefix = "up_blocks." + i;
             int level = levels - 1 - i;
-            int out = config.blockChannels().get(level);
+            int out = widths[level];
             ResnetBlock[] resnets = new ResnetBlock[layers + 1];
-            SpatialTransformer[] attentions = config.crossAttention().get(level) ? new SpatialTransformer[layers + 1] : null;
+            SpatialTransformer[] attentions = hasAttention[level] ? new SpatialTransformer[layers + 1] : null;
             for (int j = 0; j <= layers; j++) {
                 int skip = skipChannels[--pushed];
                 resnets[j] = ResnetBlock.load(k, w, prefix + ".resnets." + j, channels + skip, out, temb, RESNET_EPS);
@@ -116,16 +120,20 @@ public final class UNet {
     private SpatialTransformer transformer(Weights w, String prefix, int channels, int contextDim,
                                            AttentionHeads heads, int level) {
         int inner = Params.dim(w, prefix + ".proj_in.weight", 0);
-        return SpatialTransformer.load(k, w, prefix, channels, contextDim, heads.heads(level, inner));
+        return SpatialTransformer.load(k, w, prefix, channels, config.transformerDepth(), contextDim, heads.heads(level, inner));
     }
 
-    /** Loads a U-Net from its weights (diffusers names) on the kernels chosen at start-up. */
-    public static UNet load(Weights unet, AttentionHeads heads) {
-        return load(unet, heads, Kernels.get());
+    /** The checkpoint's U-Net, on the kernels chosen at start-up. */
+    public static UNet load(Checkpoint checkpoint) {
+        return load(checkpoint.unet(), checkpoint.config().unet(), checkpoint.config().unetHeads(), Kernels.get());
     }
 
-    public static UNet load(Weights unet, AttentionHeads heads, Kernels kernels) {
-        return new UNet(kernels, unet, heads);
+    /**
+     * A U-Net from weights under diffusers names, of the shape {@code config} describes, with the attention heads
+     * (not in the weights) from {@code heads}. Every tensor is checked against the shape the network expects.
+     */
+    public static UNet load(Weights unet, UNetConfig config, AttentionHeads heads, Kernels kernels) {
+        return new UNet(kernels, unet, config, heads);
     }
 
     public UNetConfig config() {

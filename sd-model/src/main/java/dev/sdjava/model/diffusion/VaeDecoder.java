@@ -1,13 +1,15 @@
 package dev.sdjava.model.diffusion;
 
 import dev.sdjava.kernels.Kernels;
+import dev.sdjava.model.Checkpoint;
+import dev.sdjava.model.VaeConfig;
 import dev.sdjava.model.Weights;
 
 /**
  * Latents to image, the decoding half of AutoencoderKL:
  *
  * <pre>
- * z = latents / scalingFactor;  h = conv_in(post_quant_conv(z));  h = mid(h)
+ * z = latents / scaling_factor;  h = conv_in(post_quant_conv(z));  h = mid(h)
  * up level i: resnet × (layers + 1); nearest ×2 + 3x3 conv (not on the last level)
  * image = conv_out(silu(conv_norm_out(h)))          (not clamped: nominally in [-1, 1])
  * </pre>
@@ -32,19 +34,20 @@ public final class VaeDecoder {
     private record UpBlock(ResnetBlock[] resnets, Upsample upsampler) {
     }
 
-    private VaeDecoder(Kernels k, Weights w) {
+    private VaeDecoder(Kernels k, Weights w, VaeConfig config) {
         this.k = k;
-        this.config = VaeConfig.detect(w);
+        this.config = config;
         int latent = config.latentChannels();
         int levels = config.levels();
-        int channels = config.blockChannels().getLast();
+        int[] widths = config.blockWidths();
+        int channels = widths[levels - 1];
         postQuantConv = Conv2d.load(k, w, "post_quant_conv", latent, latent, 1);
         convIn = Conv2d.load(k, w, "decoder.conv_in", latent, channels, 3);
         mid = VaeMidBlock.load(k, w, "decoder.mid_block", channels);
         upBlocks = new UpBlock[levels];
         for (int i = 0; i < levels; i++) {
             String prefix = "decoder.up_blocks." + i;
-            int out = config.blockChannels().get(levels - 1 - i);
+            int out = widths[levels - 1 - i];
             ResnetBlock[] resnets = new ResnetBlock[config.layersPerBlock() + 1];
             for (int j = 0; j < resnets.length; j++) {
                 resnets[j] = ResnetBlock.load(k, w, prefix + ".resnets." + j, channels, out, 0, EPS);
@@ -53,40 +56,46 @@ public final class VaeDecoder {
             upBlocks[i] = new UpBlock(resnets, i < levels - 1 ? Upsample.load(k, w, prefix + ".upsamplers.0", out) : null);
         }
         normOut = GroupNorm.load(k, w, "decoder.conv_norm_out", channels, EPS);
-        convOut = Conv2d.load(k, w, "decoder.conv_out", channels, config.imageChannels(), 3);
+        convOut = Conv2d.load(k, w, "decoder.conv_out", channels, config.outChannels(), 3);
     }
 
-    /** Loads the decoder from a VAE's weights (diffusers names) on the kernels chosen at start-up. */
-    public static VaeDecoder load(Weights vae) {
-        return load(vae, Kernels.get());
+    /** The checkpoint's VAE decoder, on the kernels chosen at start-up. */
+    public static VaeDecoder load(Checkpoint checkpoint) {
+        return load(checkpoint.vae(), checkpoint.config().vae(), Kernels.get());
     }
 
-    public static VaeDecoder load(Weights vae, Kernels kernels) {
-        return new VaeDecoder(kernels, vae);
+    /** The decoder from a VAE's weights under diffusers names, of the shape {@code config} describes. */
+    public static VaeDecoder load(Weights vae, VaeConfig config, Kernels kernels) {
+        return new VaeDecoder(kernels, vae, config);
     }
 
     public VaeConfig config() {
         return config;
     }
 
-    /**
-     * Decodes {@code latents[batch, latentChannels, height, width]} as the sampler leaves them (scaled): they are
-     * divided by {@code scalingFactor} first (pass 1 for an already unscaled z). Writes
-     * {@code image[batch, imageChannels, height · downscale, width · downscale]}.
-     */
-    public void decode(float[] latents, int batch, int height, int width, float scalingFactor, float[] image) {
-        decode(latents, batch, height, width, scalingFactor, image, Probe.NONE);
+    /** Image height or width for a latent of {@code size}: ×2 per upsampler (×8 for SD). */
+    public int imageSize(int size) {
+        return size << (upBlocks.length - 1);
     }
 
-    void decode(float[] latents, int batch, int height, int width, float scalingFactor, float[] image, Probe probe) {
+    /**
+     * Decodes {@code latents[batch, latentChannels, height, width]} as the sampler leaves them, i.e. scaled: they
+     * are divided by the config's scaling factor first. Writes
+     * {@code image[batch, outChannels, imageSize(height), imageSize(width)]}, not clamped (nominally [-1, 1]).
+     */
+    public void decode(float[] latents, int batch, int height, int width, float[] image) {
+        decode(latents, batch, height, width, image, Probe.NONE);
+    }
+
+    void decode(float[] latents, int batch, int height, int width, float[] image, Probe probe) {
         int latent = config.latentChannels();
-        int scale = config.downscale();
+        float scalingFactor = config.scalingFactor();
         if (batch < 1 || height < 1 || width < 1) {
             throw new IllegalArgumentException("VAE decoder: batch " + batch + ", height " + height + " and width "
                     + width + " must be positive");
         }
         requireLength("latents", latents, (long) batch * latent * height * width);
-        requireLength("image", image, (long) batch * config.imageChannels() * height * scale * width * scale);
+        requireLength("image", image, (long) batch * config.outChannels() * imageSize(height) * imageSize(width));
         ws.release(0);
         int n = batch * latent * height * width;
         float[] z = ws.take(n);

@@ -1,6 +1,8 @@
 package dev.sdjava.model.diffusion;
 
 import dev.sdjava.kernels.Kernels;
+import dev.sdjava.model.Checkpoint;
+import dev.sdjava.model.VaeConfig;
 import dev.sdjava.model.Weights;
 
 /**
@@ -14,7 +16,7 @@ import dev.sdjava.model.Weights;
  * </pre>
  *
  * The mean and log-variance describe the unscaled latent; {@link #sample} draws from it and applies the
- * scaling factor. One call at a time per instance; repeated calls at one size allocate nothing.
+ * config's scaling factor, giving latents as the sampler uses them. One call at a time per instance; repeated calls at one size allocate nothing.
  */
 public final class VaeEncoder {
     private static final float LOGVAR_MIN = -30f;
@@ -34,17 +36,18 @@ public final class VaeEncoder {
     private record DownBlock(ResnetBlock[] resnets, Downsample downsampler) {
     }
 
-    private VaeEncoder(Kernels k, Weights w) {
+    private VaeEncoder(Kernels k, Weights w, VaeConfig config) {
         this.k = k;
-        this.config = VaeConfig.detect(w);
+        this.config = config;
         int levels = config.levels();
-        int channels = config.blockChannels().getFirst();
+        int[] widths = config.blockWidths();
+        int channels = widths[0];
         int moments = 2 * config.latentChannels();
-        convIn = Conv2d.load(k, w, "encoder.conv_in", config.imageChannels(), channels, 3);
+        convIn = Conv2d.load(k, w, "encoder.conv_in", config.inChannels(), channels, 3);
         downBlocks = new DownBlock[levels];
         for (int i = 0; i < levels; i++) {
             String prefix = "encoder.down_blocks." + i;
-            int out = config.blockChannels().get(i);
+            int out = widths[i];
             ResnetBlock[] resnets = new ResnetBlock[config.layersPerBlock()];
             for (int j = 0; j < resnets.length; j++) {
                 resnets[j] = ResnetBlock.load(k, w, prefix + ".resnets." + j, channels, out, 0, VaeDecoder.EPS);
@@ -59,13 +62,14 @@ public final class VaeEncoder {
         quantConv = Conv2d.load(k, w, "quant_conv", moments, moments, 1);
     }
 
-    /** Loads the encoder from a VAE's weights (diffusers names) on the kernels chosen at start-up. */
-    public static VaeEncoder load(Weights vae) {
-        return load(vae, Kernels.get());
+    /** The checkpoint's VAE encoder, on the kernels chosen at start-up. */
+    public static VaeEncoder load(Checkpoint checkpoint) {
+        return load(checkpoint.vae(), checkpoint.config().vae(), Kernels.get());
     }
 
-    public static VaeEncoder load(Weights vae, Kernels kernels) {
-        return new VaeEncoder(kernels, vae);
+    /** The encoder from a VAE's weights under diffusers names, of the shape {@code config} describes. */
+    public static VaeEncoder load(Weights vae, VaeConfig config, Kernels kernels) {
+        return new VaeEncoder(kernels, vae, config);
     }
 
     public VaeConfig config() {
@@ -83,7 +87,7 @@ public final class VaeEncoder {
     }
 
     /**
-     * Encodes {@code image[batch, imageChannels, height, width]} (values in [-1, 1]) into the latent
+     * Encodes {@code image[batch, inChannels, height, width]} (values in [-1, 1]) into the latent
      * distribution's {@code mean} and clamped {@code logvar}, each {@code [batch, latentChannels, latentSize(height), latentSize(width)]}.
      */
     public void encode(float[] image, int batch, int height, int width, float[] mean, float[] logvar) {
@@ -97,7 +101,7 @@ public final class VaeEncoder {
         }
         int latent = config.latentChannels();
         int latentPixels = latentSize(height) * latentSize(width);
-        VaeDecoder.requireLength("image", image, (long) batch * config.imageChannels() * height * width);
+        VaeDecoder.requireLength("image", image, (long) batch * config.inChannels() * height * width);
         VaeDecoder.requireLength("mean", mean, (long) batch * latent * latentPixels);
         VaeDecoder.requireLength("logvar", logvar, (long) batch * latent * latentPixels);
         ws.release(0);
@@ -148,7 +152,8 @@ public final class VaeEncoder {
      * A draw from the latent distribution, scaled for the sampler:
      * {@code out = (mean + exp(logvar / 2) · noise) · scalingFactor} over {@code n} values (noise ~ N(0, 1)).
      */
-    public static void sample(float[] mean, float[] logvar, float[] noise, int n, float scalingFactor, float[] out) {
+    public void sample(float[] mean, float[] logvar, float[] noise, int n, float[] out) {
+        float scalingFactor = config.scalingFactor();
         for (int i = 0; i < n; i++) {
             float std = (float) Math.exp(0.5f * logvar[i]);
             out[i] = (mean[i] + std * noise[i]) * scalingFactor;

@@ -2,83 +2,76 @@ package dev.sdjava.model.diffusion;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sdjava.model.Weights;
+import dev.sdjava.model.Checkpoint;
+import dev.sdjava.model.TestData;
 import dev.sdjava.tensor.SafeTensors;
 import dev.sdjava.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** The golden set (testdata/golden, README §5, §9): model weights, case tensors, and the comparison the tolerances describe. */
+/** The golden set (testdata/golden, README §5, §9): the models, the case tensors, and the comparison the tolerances describe. */
 final class Goldens {
     /** README §9: one U-Net call or VAE pass in fp32. */
     static final double MAX_ABS = 1e-4;
     static final double REL_L2 = 1e-5;
     /** tolerances.json fp16_single_file_as_fp32 measured 1.5e-3 (U-Net) and 1.4e-3 (VAE). */
     static final double FP16_REL_L2 = 4e-3;
+    static final double FP16_MAX_ABS = 1.5e-2; // measured 4.6e-3 (U-Net), 3.7e-3 (VAE encode)
 
     private Goldens() {
     }
 
-    static Path root() {
-        String dir = System.getProperty("sd.testdata");
-        if (dir == null) {
-            throw new IllegalStateException("system property sd.testdata is not set (run the tests through ./sd test)");
-        }
-        return Path.of(dir, "golden");
-    }
+    /** A model as the tests load it, with the tolerance its goldens hold to. */
+    enum Source {
+        SD1_FOLDER("tiny-sd1", "tiny-sd1", MAX_ABS, REL_L2),
+        SD2V_FOLDER("tiny-sd2v", "tiny-sd2v", MAX_ABS, REL_L2),
+        /** Stored in F16: differs from the F32 goldens by the weights' rounding (README §9). */
+        SD1_SINGLE_FILE_F16("tiny-sd1", "tiny-sd1.safetensors", FP16_MAX_ABS, FP16_REL_L2),
+        /** The same F32 weights as the folder, in the original layout. */
+        SD2V_SINGLE_FILE("tiny-sd2v", "tiny-sd2v.safetensors", MAX_ABS, REL_L2);
 
-    /** A component of a diffusers folder, e.g. {@code ("tiny-sd1", "unet")}, as {@link Weights}. Tensors are read into the heap. */
-    static Weights folder(String model, String component) {
-        return read(root().resolve("models").resolve(model).resolve(component).resolve("diffusion_pytorch_model.safetensors"));
+        private static final Map<Source, Checkpoint> OPEN = new ConcurrentHashMap<>();
+
+        /** The name of the model's case folder, {@code cases/<model>}. */
+        final String model;
+        final String path;
+        final double maxAbs;
+        final double relL2;
+
+        Source(String model, String path, double maxAbs, double relL2) {
+            this.model = model;
+            this.path = path;
+            this.maxAbs = maxAbs;
+            this.relL2 = relL2;
+        }
+
+        /** Opened once and kept open for the test run (the networks are loaded from it by several tests). */
+        Checkpoint checkpoint() {
+            return OPEN.computeIfAbsent(this, s -> s.path.endsWith(".safetensors")
+                    ? Checkpoint.open(TestData.model(s.path), TestData.singleFileOptions())
+                    : Checkpoint.open(TestData.model(s.path)));
+        }
+
+        void assertClose(String what, float[] expected, float[] actual) {
+            Goldens.assertClose(this + " " + what, expected, actual, maxAbs, relL2);
+        }
     }
 
     /** Every tensor of a case file ({@code cases/<model>/<name>.safetensors}), widened to float. */
     static Map<String, float[]> caseTensors(String model, String name) {
-        Weights w = read(root().resolve("cases").resolve(model).resolve(name + ".safetensors"));
         Map<String, float[]> out = new HashMap<>();
-        for (String n : w.names()) {
-            out.put(n, w.get(n).toFloatArray());
-        }
-        return out;
-    }
-
-    /** A file's tensors copied to the heap, so that nothing stays mapped after the test. */
-    private static Weights read(Path file) {
-        Map<String, Tensor> tensors = new HashMap<>();
-        try (SafeTensors st = SafeTensors.open(file)) {
-            for (String name : st.names()) {
-                Tensor t = st.tensor(name);
-                tensors.put(name, new Tensor(t.dtype(), t.shape(), Arena.ofAuto().allocate(t.byteSize(), 8)
-                        .copyFrom(t.data())));
+        try (SafeTensors st = SafeTensors.open(TestData.cases(model).resolve(name + ".safetensors"))) {
+            for (String n : st.names()) {
+                Tensor t = st.tensor(n);
+                out.put(n, t.toFloatArray());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new Weights() {
-            @Override
-            public Tensor get(String name) {
-                Tensor t = tensors.get(name);
-                if (t == null) {
-                    throw new IllegalArgumentException(file + " has no tensor " + name);
-                }
-                return t;
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return tensors.containsKey(name);
-            }
-
-            @Override
-            public Set<String> names() {
-                return tensors.keySet();
-            }
-        };
+        return out;
     }
 
     /** Max abs difference ≤ maxAbs and ‖actual − expected‖ / ‖expected‖ ≤ relL2 over all of {@code expected}. */
