@@ -51,6 +51,8 @@ public final class ClipTokenizer {
 
     private static final String BUNDLED_MERGES = "merges.txt";
     private static final int BUNDLED_MERGE_COUNT = 49152 - 256 - 2;
+    private static final String BUNDLED_SOURCE = "bundled CLIP vocabulary";
+    private static Bpe bundledBpe; // guarded by ClipTokenizer.class
     private static final String[] CONTRACTIONS = {"'s", "'t", "'re", "'ve", "'m", "'ll", "'d"};
 
     private final Bpe bpe;
@@ -90,20 +92,27 @@ public final class ClipTokenizer {
      */
     public static ClipTokenizer bundled(String padToken) {
         Objects.requireNonNull(padToken, "padToken");
-        String source = "bundled CLIP vocabulary";
-        List<String[]> merges;
-        try (InputStream in = ClipTokenizer.class.getResourceAsStream(BUNDLED_MERGES)) {
-            if (in == null) {
-                throw new IllegalStateException(source + ": resource " + BUNDLED_MERGES + " is missing from sd-model");
+        return new ClipTokenizer(bundledBpe(), padToken, Set.of(), BUNDLED_SOURCE);
+    }
+
+    /** Parsed once and shared: SD 1.x and 2.x tokenizers differ only in their special tokens. */
+    private static synchronized Bpe bundledBpe() {
+        if (bundledBpe == null) {
+            List<String[]> merges;
+            try (InputStream in = ClipTokenizer.class.getResourceAsStream(BUNDLED_MERGES)) {
+                if (in == null) {
+                    throw new IllegalStateException(BUNDLED_SOURCE + ": resource " + BUNDLED_MERGES + " is missing from sd-model");
+                }
+                merges = parseMerges(new String(in.readAllBytes(), StandardCharsets.UTF_8), BUNDLED_SOURCE);
+            } catch (IOException e) {
+                throw new UncheckedIOException(BUNDLED_SOURCE + ": cannot read " + BUNDLED_MERGES, e);
             }
-            merges = parseMerges(new String(in.readAllBytes(), StandardCharsets.UTF_8), source);
-        } catch (IOException e) {
-            throw new UncheckedIOException(source + ": cannot read " + BUNDLED_MERGES, e);
+            if (merges.size() != BUNDLED_MERGE_COUNT) {
+                throw new IllegalStateException(BUNDLED_SOURCE + ": expected " + BUNDLED_MERGE_COUNT + " merges, found " + merges.size());
+            }
+            bundledBpe = new Bpe(standardVocab(merges), merges, BUNDLED_SOURCE);
         }
-        if (merges.size() != BUNDLED_MERGE_COUNT) {
-            throw new IllegalStateException(source + ": expected " + BUNDLED_MERGE_COUNT + " merges, found " + merges.size());
-        }
-        return new ClipTokenizer(new Bpe(standardVocab(merges), merges, source), padToken, Set.of(), source);
+        return bundledBpe;
     }
 
     /**
