@@ -1,5 +1,6 @@
 package dev.sdjava.kernels;
 
+import dev.sdjava.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -27,44 +28,448 @@ public class VectorKernels extends ScalarKernels {
         return "vector-" + F.vectorBitSize();
     }
 
-    // ---- element-wise ----
+    /** Linear weights packed into NR-wide panels: panel p holds {@code W[p·NR + j, k]} at {@code (p·in + k)·NR + j}. */
+    record Panels(int inFeatures, int outFeatures, float[] panels, float[] bias) implements LinearWeights {
+    }
+
+    /** Convolution weights as stored, {@code [out, in·kh·kw]} row-major: the A operand of the implicit GEMM. */
+    record ConvRows(int outChannels, int inChannels, int kernelHeight, int kernelWidth, float[] w, float[] bias)
+            implements ConvWeights {
+    }
+
+    /** Rows of x (linear) per parallel task and K block: an MC x KC block of A stays in L2. */
+    private static final int MC = 96;
+    /** Output pixels per convolution task: the packed activation block, KC x PIXELS floats, stays in L2. */
+    private static final int PIXELS = 4 * Gemm.NR;
+    private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[Gemm.KC * PIXELS]);
+
+    // ---- weights ----
+
+    @Override
+    public LinearWeights prepareLinear(Tensor weight, Tensor bias) {
+        WeightData.checkLinear(weight, bias);
+        int out = Math.toIntExact(weight.dim(0)), in = Math.toIntExact(weight.dim(1));
+        float[] w = WeightData.floats(weight, this);
+        int nr = Gemm.NR, count = (out + nr - 1) / nr;
+        // The stored form is dropped as soon as it is packed: only the panels stay in memory.
+        float[] panels = new float[Math.multiplyExact(count * in, nr)];
+        for (int o = 0; o < out; o++) {
+            int p = o / nr, j = o % nr;
+            for (int k = 0; k < in; k++) {
+                panels[(p * in + k) * nr + j] = w[o * in + k];
+            }
+        }
+        return new Panels(in, out, panels, WeightData.bias(bias, out, this));
+    }
+
+    @Override
+    public ConvWeights prepareConv(Tensor weight, Tensor bias) {
+        WeightData.checkConv(weight, bias);
+        int out = Math.toIntExact(weight.dim(0));
+        return new ConvRows(out, Math.toIntExact(weight.dim(1)), Math.toIntExact(weight.dim(2)),
+                Math.toIntExact(weight.dim(3)), WeightData.floats(weight, this), WeightData.bias(bias, out, this));
+    }
+
+    // ---- dense ----
+
+    /**
+     * {@code y = x Wᵀ + b} as GEMM with A = x read in place and B = the weight panels. Tasks are MC-row blocks
+     * times groups of panels, enough of them to keep every thread busy when there are few rows (CLIP: 77).
+     */
+    @Override
+    public void linear(float[] x, int rows, LinearWeights weights, float[] y) {
+        Panels w = as(weights, Panels.class);
+        int in = w.inFeatures, out = w.outFeatures, nr = Gemm.NR;
+        need(x, (long) rows * in, "linear input x");
+        need(y, (long) rows * out, "linear output y");
+        int mBlocks = (rows + MC - 1) / MC, panels = (out + nr - 1) / nr;
+        int groups = Math.min(panels, Math.max(1, (4 * Parallel.threads() + mBlocks - 1) / mBlocks));
+        int perGroup = (panels + groups - 1) / groups;
+        int groupCount = (panels + perGroup - 1) / perGroup;
+        Parallel.forRange(mBlocks * groupCount, (t0, t1) -> {
+            float[] tile = new float[Gemm.MR * nr];
+            for (int t = t0; t < t1; t++) {
+                int m0 = (t / groupCount) * MC, mr = Math.min(MC, rows - m0);
+                int p0 = (t % groupCount) * perGroup, p1 = Math.min(panels, p0 + perGroup);
+                int col0 = p0 * nr;
+                Gemm.fillColumns(y, m0 * out + col0, out, mr, Math.min(out, p1 * nr) - col0, w.bias, col0);
+                for (int k0 = 0; k0 < in; k0 += Gemm.KC) {
+                    int kc = Math.min(Gemm.KC, in - k0);
+                    for (int p = p0; p < p1; p++) {
+                        Gemm.panel(x, m0 * in + k0, in, mr, w.panels, (p * in + k0) * nr, kc,
+                                y, m0 * out + p * nr, out, Math.min(nr, out - p * nr), tile);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Convolution as an implicit GEMM: {@code y[o, p] = b[o] + Σ_k W[o, k] · X[k, p]} with k = (in channel, kernel
+     * row, kernel column) and X the im2col matrix, never built whole: each task packs a KC x PIXELS block of it
+     * (zeros where the kernel reaches past the border) and runs every output channel against it. One path
+     * serves 3x3, 1x1, stride 2 and asymmetric padding.
+     */
+    @Override
+    public void conv2d(float[] x, int batch, int height, int width, ConvWeights weights,
+                       int stride, int padTop, int padLeft, int outHeight, int outWidth, float[] y) {
+        ConvRows w = as(weights, ConvRows.class);
+        checkConv(x, batch, height, width, w, stride, outHeight, outWidth, y);
+        int out = w.outChannels, kk = w.inChannels * w.kernelHeight * w.kernelWidth;
+        int pixels = outHeight * outWidth, pBlocks = (pixels + PIXELS - 1) / PIXELS;
+        int spatialTasks = batch * pBlocks;
+        // Split the output channels too when there are few pixel blocks (the 8x8 levels of the U-Net).
+        int mSplit = Math.max(1, Math.min((out + Gemm.MR - 1) / Gemm.MR, (4 * Parallel.threads() + spatialTasks - 1) / spatialTasks));
+        int mRows = ((out + mSplit - 1) / mSplit + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
+        int mChunks = (out + mRows - 1) / mRows;
+        ConvShape shape = new ConvShape(w.inChannels, height, width, w.kernelHeight, w.kernelWidth, stride, padTop, padLeft, outWidth);
+        Parallel.forRange(spatialTasks * mChunks, (t0, t1) -> {
+            float[] tile = new float[Gemm.MR * Gemm.NR];
+            float[] pack = PACK.get();
+            for (int t = t0; t < t1; t++) {
+                int mc = t % mChunks, pb = (t / mChunks) % pBlocks, b = t / (mChunks * pBlocks);
+                int o0 = mc * mRows, orows = Math.min(mRows, out - o0);
+                int p0 = pb * PIXELS, np = Math.min(PIXELS, pixels - p0);
+                int yAt = (b * out + o0) * pixels + p0;
+                Gemm.fillRows(y, yAt, pixels, orows, np, w.bias, o0);
+                for (int k0 = 0; k0 < kk; k0 += Gemm.KC) {
+                    int kc = Math.min(Gemm.KC, kk - k0);
+                    shape.pack(x, b * w.inChannels * height * width, k0, kc, p0, np, pack);
+                    for (int m0 = 0; m0 < orows; m0 += MC) {
+                        int mr = Math.min(MC, orows - m0);
+                        for (int q = 0; q * Gemm.NR < np; q++) {
+                            Gemm.panel(w.w, (o0 + m0) * kk + k0, kk, mr, pack, q * kc * Gemm.NR, kc,
+                                    y, yAt + m0 * pixels + q * Gemm.NR, pixels, Math.min(Gemm.NR, np - q * Gemm.NR), tile);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void attention(float[] q, float[] k, float[] v, int batch, int heads, int queries, int keys, int headDim,
+                          float scale, boolean causal, float[] out) {
+        checkAttention(q, k, v, batch, heads, queries, keys, headDim, out);
+        FlashAttention.run(q, k, v, batch, heads, queries, keys, headDim, scale, causal, out);
+    }
+
+    @Override
+    public void softmax(float[] x, int rows, int cols) {
+        need(x, (long) rows * cols, "softmax x");
+        Parallel.forRange(rows, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                softmaxRow(x, r * cols, cols);
+            }
+        });
+    }
+
+    // ---- normalisation ----
+
+    @Override
+    public void groupNorm(float[] x, int batch, int channels, int spatial, int groups, float eps,
+                          float[] gamma, float[] beta, boolean silu, float[] y) {
+        checkGroupNorm(x, batch, channels, spatial, groups, gamma, beta, y);
+        int perGroup = channels / groups, n = perGroup * spatial;
+        Parallel.forRange(batch * groups, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int at = t * n, c0 = (t % groups) * perGroup;
+                float mean = (float) (sum(x, at, n) / n);
+                float rstd = (float) (1 / Math.sqrt(squaredDeviations(x, at, n, mean) / n + eps));
+                for (int c = 0; c < perGroup; c++) {
+                    float a = rstd * (gamma == null ? 1 : gamma[c0 + c]);
+                    float b = (beta == null ? 0 : beta[c0 + c]) - mean * a;
+                    if (silu) {
+                        affineSilu(x, at + c * spatial, spatial, a, b, y);
+                    } else {
+                        affine(x, at + c * spatial, spatial, a, b, y);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void layerNorm(float[] x, int rows, int dim, float eps, float[] gamma, float[] beta, float[] y) {
+        need2(x, y, (long) rows * dim, "layerNorm");
+        checkAffine(gamma, beta, dim, "layerNorm");
+        float[] g = gamma != null ? gamma : filled(dim, 1), b = beta != null ? beta : new float[dim];
+        Parallel.forRange(rows, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int at = r * dim;
+                float mean = (float) (sum(x, at, dim) / dim);
+                float rstd = (float) (1 / Math.sqrt(squaredDeviations(x, at, dim, mean) / dim + eps));
+                normalizeRow(x, at, dim, mean, rstd, g, b, y);
+            }
+        });
+    }
+
+    // ---- element-wise: parallel over chunks, each chunk one small vector loop with a masked tail ----
+
+    /** Elements per parallel task of an element-wise kernel: enough to amortise the hand-off. */
+    private static final int CHUNK = 1 << 15;
+
+    private static void elements(long n, Parallel.Range range) {
+        int count = Math.toIntExact(n);
+        Parallel.forRange((count + CHUNK - 1) / CHUNK, (c0, c1) -> range.run(c0 * CHUNK, Math.min(count, c1 * CHUNK)));
+    }
+
+    @Override
+    public void silu(float[] x, int n, float[] y) {
+        need2(x, y, n, "silu");
+        elements(n, (from, to) -> silu(x, from, to, y));
+    }
+
+    @Override
+    public void gelu(float[] x, int n, float[] y) {
+        need2(x, y, n, "gelu");
+        elements(n, (from, to) -> gelu(x, from, to, y));
+    }
+
+    @Override
+    public void geluTanh(float[] x, int n, float[] y) {
+        need2(x, y, n, "geluTanh");
+        elements(n, (from, to) -> geluTanh(x, from, to, y));
+    }
+
+    @Override
+    public void quickGelu(float[] x, int n, float[] y) {
+        need2(x, y, n, "quickGelu");
+        elements(n, (from, to) -> quickGelu(x, from, to, y));
+    }
+
+    @Override
+    public void geglu(float[] x, int rows, int dim, float[] y) {
+        need(x, 2L * rows * dim, "geglu x");
+        need(y, (long) rows * dim, "geglu y");
+        Parallel.forRange(rows, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                geglu(x, 2 * r * dim, dim, y, r * dim);
+            }
+        });
+    }
 
     @Override
     public void add(float[] a, float[] b, int n, float[] y) {
         need2(a, b, n, "add");
         need(y, n, "add y");
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += L) {
-            FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, b, i)).intoArray(y, i);
-        }
-        for (; i < n; i++) {
-            y[i] = a[i] + b[i];
-        }
+        elements(n, (from, to) -> add(a, b, from, to, y));
     }
 
     @Override
     public void mul(float[] a, float[] b, int n, float[] y) {
         need2(a, b, n, "mul");
         need(y, n, "mul y");
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += L) {
-            FloatVector.fromArray(F, a, i).mul(FloatVector.fromArray(F, b, i)).intoArray(y, i);
-        }
-        for (; i < n; i++) {
-            y[i] = a[i] * b[i];
-        }
+        elements(n, (from, to) -> mul(a, b, from, to, y));
     }
 
     @Override
     public void scale(float[] x, float s, int n, float[] y) {
         need2(x, y, n, "scale");
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += L) {
-            FloatVector.fromArray(F, x, i).mul(s).intoArray(y, i);
+        elements(n, (from, to) -> affine(x, from, to - from, s, 0, y));
+    }
+
+    @Override
+    public void addChannelBias(float[] x, int batch, int channels, int spatial, float[] bias) {
+        need(x, (long) batch * channels * spatial, "addChannelBias x");
+        need(bias, (long) batch * channels, "addChannelBias bias");
+        Parallel.forRange(batch * channels, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                affine(x, p * spatial, spatial, 1, bias[p], x);
+            }
+        });
+    }
+
+    // ---- the hot loops, one small static method each (see the class comment) ----
+
+    /** Σ x[at, at+n) in float vectors over blocks of 1024, the block totals added in double: accurate and fixed-order. */
+    static double sum(float[] x, int at, int n) {
+        double total = 0;
+        for (int b = 0; b < n; b += 1024) {
+            int end = at + Math.min(n, b + 1024);
+            FloatVector acc = FloatVector.zero(F);
+            int i = at + b;
+            for (; i + L <= end; i += L) {
+                acc = acc.add(FloatVector.fromArray(F, x, i));
+            }
+            if (i < end) {
+                acc = acc.add(FloatVector.fromArray(F, x, i, F.indexInRange(i, end)));
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
         }
-        for (; i < n; i++) {
-            y[i] = s * x[i];
+        return total;
+    }
+
+    /** Σ (x - mean)² over {@code [at, at+n)}, blocked like {@link #sum}. */
+    static double squaredDeviations(float[] x, int at, int n, float mean) {
+        double total = 0;
+        for (int b = 0; b < n; b += 1024) {
+            int end = at + Math.min(n, b + 1024);
+            FloatVector acc = FloatVector.zero(F);
+            int i = at + b;
+            for (; i + L <= end; i += L) {
+                FloatVector d = FloatVector.fromArray(F, x, i).sub(mean);
+                acc = d.fma(d, acc);
+            }
+            if (i < end) {
+                var m = F.indexInRange(i, end);
+                FloatVector d = FloatVector.fromArray(F, x, i, m).sub(mean).blend(0f, m.not());
+                acc = d.fma(d, acc);
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
         }
+        return total;
+    }
+
+    /** {@code y = a·x + b} over {@code [at, at+n)}. */
+    static void affine(float[] x, int at, int n, float a, float b, float[] y) {
+        int i = at, end = at + n;
+        for (; i + L <= end; i += L) {
+            FloatVector.fromArray(F, x, i).fma(a, b).intoArray(y, i);
+        }
+        if (i < end) {
+            var m = F.indexInRange(i, end);
+            FloatVector.fromArray(F, x, i, m).fma(a, b).intoArray(y, i, m);
+        }
+    }
+
+    /** {@code y = silu(a·x + b)} over {@code [at, at+n)}: GroupNorm's affine step fused with the activation. */
+    static void affineSilu(float[] x, int at, int n, float a, float b, float[] y) {
+        int i = at, end = at + n;
+        for (; i + L <= end; i += L) {
+            VMath.silu(FloatVector.fromArray(F, x, i).fma(a, b)).intoArray(y, i);
+        }
+        if (i < end) {
+            var m = F.indexInRange(i, end);
+            VMath.silu(FloatVector.fromArray(F, x, i, m).fma(a, b)).intoArray(y, i, m);
+        }
+    }
+
+    static void normalizeRow(float[] x, int at, int dim, float mean, float rstd, float[] g, float[] b, float[] y) {
+        int j = 0;
+        for (; j + L <= dim; j += L) {
+            FloatVector v = FloatVector.fromArray(F, x, at + j).sub(mean).mul(rstd);
+            v.fma(FloatVector.fromArray(F, g, j), FloatVector.fromArray(F, b, j)).intoArray(y, at + j);
+        }
+        if (j < dim) {
+            var m = F.indexInRange(j, dim);
+            FloatVector v = FloatVector.fromArray(F, x, at + j, m).sub(mean).mul(rstd);
+            v.fma(FloatVector.fromArray(F, g, j, m), FloatVector.fromArray(F, b, j, m)).intoArray(y, at + j, m);
+        }
+    }
+
+    static void softmaxRow(float[] x, int at, int n) {
+        int end = at + n, i;
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (i = at; i + L <= end; i += L) {
+            mv = mv.max(FloatVector.fromArray(F, x, i));
+        }
+        if (i < end) {
+            var m = F.indexInRange(i, end);
+            mv = mv.max(FloatVector.fromArray(F, x, i, m).blend(Float.NEGATIVE_INFINITY, m.not()));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        FloatVector total = FloatVector.zero(F);
+        for (i = at; i + L <= end; i += L) {
+            FloatVector e = VMath.exp(FloatVector.fromArray(F, x, i).sub(max));
+            e.intoArray(x, i);
+            total = total.add(e);
+        }
+        if (i < end) {
+            var m = F.indexInRange(i, end);
+            FloatVector e = VMath.exp(FloatVector.fromArray(F, x, i, m).sub(max)).blend(0f, m.not());
+            e.intoArray(x, i, m);
+            total = total.add(e);
+        }
+        affine(x, at, n, 1 / total.reduceLanes(VectorOperators.ADD), 0, x);
+    }
+
+    static void silu(float[] x, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            VMath.silu(FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            VMath.silu(FloatVector.fromArray(F, x, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    static void gelu(float[] x, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            VMath.gelu(FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            VMath.gelu(FloatVector.fromArray(F, x, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    static void geluTanh(float[] x, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            VMath.geluTanh(FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            VMath.geluTanh(FloatVector.fromArray(F, x, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    static void quickGelu(float[] x, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            v.div(VMath.exp(v.mul(-1.702f)).add(1f)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(F, x, i, m);
+            v.div(VMath.exp(v.mul(-1.702f)).add(1f)).intoArray(y, i, m);
+        }
+    }
+
+    /** One row: {@code y[yAt + j] = x[at + j] · gelu(x[at + dim + j])}. */
+    static void geglu(float[] x, int at, int dim, float[] y, int yAt) {
+        int j = 0;
+        for (; j + L <= dim; j += L) {
+            FloatVector g = VMath.gelu(FloatVector.fromArray(F, x, at + dim + j));
+            FloatVector.fromArray(F, x, at + j).mul(g).intoArray(y, yAt + j);
+        }
+        if (j < dim) {
+            var m = F.indexInRange(j, dim);
+            FloatVector g = VMath.gelu(FloatVector.fromArray(F, x, at + dim + j, m));
+            FloatVector.fromArray(F, x, at + j, m).mul(g).intoArray(y, yAt + j, m);
+        }
+    }
+
+    static void add(float[] a, float[] b, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, b, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            FloatVector.fromArray(F, a, i, m).add(FloatVector.fromArray(F, b, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    static void mul(float[] a, float[] b, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector.fromArray(F, a, i).mul(FloatVector.fromArray(F, b, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            FloatVector.fromArray(F, a, i, m).mul(FloatVector.fromArray(F, b, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    private static float[] filled(int n, float value) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, value);
+        return a;
     }
 
     // ---- conversion ----

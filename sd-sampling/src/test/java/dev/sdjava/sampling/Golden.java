@@ -59,17 +59,19 @@ final class Golden {
         return floats.containsKey(name) || longs.containsKey(name);
     }
 
+    /** A fresh copy of a tensor's values (int64 ones converted). */
     float[] f(String name) {
         float[] v = floats.get(name);
-        if (v == null) {
-            long[] l = longs.get(name);
-            if (l == null) {
-                throw new IllegalArgumentException("golden tensor " + name + " not found");
-            }
-            v = new float[l.length];
-            for (int i = 0; i < l.length; i++) {
-                v[i] = l[i];
-            }
+        if (v != null) {
+            return v.clone();
+        }
+        long[] l = longs.get(name);
+        if (l == null) {
+            throw new IllegalArgumentException("golden tensor " + name + " not found");
+        }
+        v = new float[l.length];
+        for (int i = 0; i < l.length; i++) {
+            v[i] = l[i];
         }
         return v;
     }
