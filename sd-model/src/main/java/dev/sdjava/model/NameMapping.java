@@ -260,6 +260,7 @@ final class NameMapping {
                 put(c, VAE + coder + "mid.attn_1." + pair[0], coder + "mid_block.attentions.0." + pair[1]);
             }
         }
+        put(c, VAE + "loss.", UNUSED); // the training loss (LPIPS, discriminator) some checkpoints still carry
         put(c, VAE + "quant_conv.", "quant_conv.");
         put(c, VAE + "post_quant_conv.", "post_quant_conv.");
         for (int i = 0; i < levels; i++) {

@@ -156,16 +156,7 @@ class CheckpointTest {
     void folderTextEncoderWithoutTextModelPrefixAndBf16StorageLoad(@TempDir Path tmp) throws IOException {
         Path src = TestData.model("tiny-sd1");
         Path dst = tmp.resolve("tiny-sd1");
-        try (Stream<Path> files = Files.walk(src)) {
-            for (Path p : files.toList()) {
-                Path target = dst.resolve(src.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else if (!p.endsWith(Path.of("text_encoder", "model.safetensors"))) {
-                    Files.copy(p, target);
-                }
-            }
-        }
+        copyFolderExcept(src, dst, Path.of("text_encoder", "model.safetensors"));
         // transformers >= 5.6 writes CLIPTextModel without the "text_model." prefix; store it as BF16 too.
         try (SafeTensors text = SafeTensors.open(src.resolve("text_encoder/model.safetensors")); Arena arena = Arena.ofConfined()) {
             Map<String, Tensor> renamed = new LinkedHashMap<>();
@@ -183,6 +174,47 @@ class CheckpointTest {
                 assertEquals(DType.BF16, t.dtype(), "kept in its stored dtype");
                 for (long i = 0; i < t.numel(); i++) {
                     assertEquals(DType.bf16ToFloat(DType.floatToBf16(a.get(name).getFloat(i))), t.getFloat(i), name);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shardedFolderComponentsLoadThroughTheirIndex(@TempDir Path tmp) throws IOException {
+        Path src = TestData.model("tiny-sd2v");
+        Path dst = tmp.resolve("tiny-sd2v");
+        copyFolderExcept(src, dst, Path.of("unet", "diffusion_pytorch_model.safetensors"));
+        StringBuilder weightMap = new StringBuilder();
+        try (SafeTensors unet = SafeTensors.open(src.resolve("unet/diffusion_pytorch_model.safetensors"))) {
+            List<String> names = new ArrayList<>(unet.names());
+            for (int shard = 0; shard < 2; shard++) {
+                String file = "diffusion_pytorch_model-0000" + (shard + 1) + "-of-00002.safetensors";
+                Map<String, Tensor> part = new LinkedHashMap<>();
+                for (String name : names.subList(shard * names.size() / 2, (shard + 1) * names.size() / 2)) {
+                    part.put(name, unet.tensor(name));
+                    weightMap.append(weightMap.isEmpty() ? "" : ",").append('"').append(name).append("\":\"").append(file).append('"');
+                }
+                SafeTensors.write(dst.resolve("unet").resolve(file), part, Map.of());
+            }
+        }
+        Files.writeString(dst.resolve("unet/diffusion_pytorch_model.safetensors.index.json"),
+                "{\"metadata\": {}, \"weight_map\": {" + weightMap + "}}");
+        try (Checkpoint original = Checkpoint.open(src); Checkpoint sharded = Checkpoint.open(dst)) {
+            assertEquals(new TreeSet<>(original.unet().names()), new TreeSet<>(sharded.unet().names()));
+            assertEquals(original.config().unet().toString(), sharded.config().unet().toString());
+            String probe = "up_blocks.3.attentions.2.transformer_blocks.0.attn2.to_k.weight";
+            assertArrayEquals(original.unet().get(probe).toFloatArray(), sharded.unet().get(probe).toFloatArray());
+        }
+    }
+
+    private static void copyFolderExcept(Path src, Path dst, Path skipped) throws IOException {
+        try (Stream<Path> files = Files.walk(src)) {
+            for (Path p : files.toList()) {
+                Path target = dst.resolve(src.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!p.endsWith(skipped)) {
+                    Files.copy(p, target);
                 }
             }
         }
@@ -215,7 +247,8 @@ class CheckpointTest {
                 }
             }
             tensors.put(extra, Tensor.allocate(arena, DType.F16, 64, 64));
-            tensors.put("model_ema.decay", Tensor.allocate(arena, DType.F32)); // a harmless extra real files carry
+            tensors.put("model_ema.decay", Tensor.allocate(arena, DType.F32)); // harmless extras real files carry
+            tensors.put("first_stage_model.loss.logvar", Tensor.allocate(arena, DType.F32));
             SafeTensors.write(bad, tensors, Map.of());
         }
         CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.open(bad, TestData.singleFileOptions()));
@@ -227,7 +260,7 @@ class CheckpointTest {
         assertTrue(message.contains("(down_blocks.1.resnets.0.conv1.weight)"), "gives the diffusers name too:\n" + message);
         assertTrue(message.contains(reshaped + " (up_blocks.1.attentions.2.proj_in.weight) is [64, 64], expected [64, 64, 1, 1]"), message);
         assertTrue(message.contains(extra), message);
-        assertTrue(!message.contains("model_ema"), message);
+        assertTrue(!message.contains("model_ema") && !message.contains("loss.logvar"), message);
     }
 
     @Test
