@@ -2,4 +2,6 @@
 module dev.sdjava.model {
     requires transitive dev.sdjava.kernels;
     exports dev.sdjava.model;
+    exports dev.sdjava.model.diffusion;
+    exports dev.sdjava.model.text;
 }

@@ -1,12 +1,48 @@
 package dev.sdjava.bench;
 
+import java.util.List;
+
 /** {@code ./sd bench ...}: kernel and end-to-end benchmarks. */
 public final class BenchMain {
+    private static final String USAGE = """
+            usage: ./sd bench kernels [--quick] [--json FILE]
+                       JMH benchmarks of the kernels at SD 1.5's shapes, beside this machine's measured FMA peak
+                   ./sd bench peak
+                       only the FMA peak
+            threads: SD_JAVA_OPTS=-Dsd.threads=N (default: all cores)""";
+
     private BenchMain() {
     }
 
-    public static void main(String[] args) {
-        System.err.println("sd bench: no benchmarks yet");
-        System.exit(2);
+    public static void main(String[] args) throws Exception {
+        List<String> rest = List.of(args).subList(Math.min(1, args.length), args.length);
+        int status;
+        try {
+            status = switch (args.length == 0 ? "help" : args[0]) {
+                case "kernels" -> KernelSuite.run(rest);
+                case "peak" -> {
+                    new KernelSuite(false, kernelThreads(), System.out).measurePeak();
+                    yield 0;
+                }
+                case "help", "--help", "-h" -> {
+                    System.out.println(USAGE);
+                    yield 0;
+                }
+                default -> {
+                    System.err.println("sd bench: unknown benchmark '" + args[0] + "'\n" + USAGE);
+                    yield 2;
+                }
+            };
+        } catch (IllegalArgumentException e) {
+            System.err.println("sd bench: " + e.getMessage());
+            status = 2;
+        }
+        System.exit(status);
+    }
+
+    /** Threads the kernels use: {@code -Dsd.threads}, else every core (as the kernels' pool decides). */
+    static int kernelThreads() {
+        String p = System.getProperty("sd.threads");
+        return p == null || p.isBlank() ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(p.trim());
     }
 }

@@ -117,4 +117,12 @@ public interface Kernels {
      * output {@code [cos | sin]} when {@code flipSinToCos}, else {@code [sin | cos]}.
      */
     void timestepEmbedding(float[] timesteps, int batch, int dim, boolean flipSinToCos, float shift, float[] y);
+
+    // ---- conversion ----
+
+    /** IEEE half-precision bit patterns to float, exactly. */
+    void f16ToF32(short[] x, int n, float[] y);
+
+    /** bfloat16 bit patterns to float, exactly. */
+    void bf16ToF32(short[] x, int n, float[] y);
 }

@@ -1,0 +1,101 @@
+package dev.sdjava.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * This machine's FP32 fused-multiply-add peak, measured rather than looked up: a tight loop of FMAs
+ * into twelve independent vector accumulators (enough to cover the FMA latency on every x86 and ARM
+ * core we know), on 1 thread and on N threads at once. Every "fraction of peak" the benchmarks print
+ * divides by the N-thread number, N being the threads the kernels use.
+ */
+public final class FmaPeak {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int ACCUMULATORS = 12;
+    private static final int ITERATIONS = 5_000_000;
+
+    /** GFLOP/s of FP32 FMA (2 FLOP per lane) on 1 thread and on {@code threads} threads. */
+    public record Result(int lanes, double gflops1, int threads, double gflopsN) {
+        /** The peak every fraction is taken of: all threads the kernels use. */
+        public double peak() {
+            return gflopsN;
+        }
+    }
+
+    private FmaPeak() {
+    }
+
+    /** Measures for about {@code seconds} after a warm-up. */
+    public static Result measure(int threads, double seconds) {
+        // Many short calls, counted rather than timed: on a busy machine a timed warm-up can end before C2
+        // has compiled the loop, and an interpreted Vector API loop is a thousand times slower.
+        for (int i = 0; i < 30_000; i++) {
+            sink(fmaLoop(200, 1f));
+        }
+        double one = best(1, seconds * 0.45);
+        double many = threads == 1 ? one : best(threads, seconds * 0.55);
+        return new Result(S.length(), one, threads, many);
+    }
+
+    /** Best GFLOP/s of repeated runs of the loop on {@code threads} threads started together. */
+    private static double best(int threads, double seconds) {
+        double best = 0;
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        do {
+            List<Thread> running = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int t = 0; t < threads; t++) {
+                running.add(Thread.ofPlatform().start(() -> sink(fmaLoop(ITERATIONS, 1f))));
+            }
+            for (Thread t : running) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while measuring the FMA peak", e);
+                }
+            }
+            double s = (System.nanoTime() - start) * 1e-9;
+            best = Math.max(best, flops(ITERATIONS) * threads / s * 1e-9);
+        } while (System.nanoTime() < deadline);
+        return best;
+    }
+
+    static double flops(long iterations) {
+        return 2.0 * S.length() * ACCUMULATORS * iterations;
+    }
+
+    /** {@code ACCUMULATORS} independent chains {@code acc = acc·a + b}; locals so they stay in registers. */
+    static float fmaLoop(int iterations, float seed) {
+        FloatVector a = FloatVector.broadcast(S, 0.999999f);
+        FloatVector b = FloatVector.broadcast(S, 1e-7f);
+        FloatVector c0 = FloatVector.broadcast(S, seed), c1 = c0.add(1), c2 = c0.add(2), c3 = c0.add(3);
+        FloatVector c4 = c0.add(4), c5 = c0.add(5), c6 = c0.add(6), c7 = c0.add(7);
+        FloatVector c8 = c0.add(8), c9 = c0.add(9), c10 = c0.add(10), c11 = c0.add(11);
+        for (int i = 0; i < iterations; i++) {
+            c0 = c0.fma(a, b);
+            c1 = c1.fma(a, b);
+            c2 = c2.fma(a, b);
+            c3 = c3.fma(a, b);
+            c4 = c4.fma(a, b);
+            c5 = c5.fma(a, b);
+            c6 = c6.fma(a, b);
+            c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b);
+            c9 = c9.fma(a, b);
+            c10 = c10.fma(a, b);
+            c11 = c11.fma(a, b);
+        }
+        FloatVector sum = c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11);
+        return sum.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+    }
+
+    private static volatile float sink;
+
+    /** Keeps the JIT from deleting a loop whose result is unused. */
+    private static void sink(float v) {
+        sink = v;
+    }
+}

@@ -1,0 +1,55 @@
+package dev.sdjava.kernels;
+
+import java.util.Arrays;
+
+/**
+ * The geometry of one convolution call, and the packing of its implicit im2col matrix: row k = (input
+ * channel, kernel row, kernel column), column p = output pixel, value = the input pixel that tap reads, or
+ * zero past the border.
+ */
+record ConvShape(int inChannels, int height, int width, int kernelHeight, int kernelWidth,
+                 int stride, int padTop, int padLeft, int outWidth) {
+
+    /**
+     * Packs rows {@code [k0, k0 + kc)} and pixels {@code [p0, p0 + np)} of the im2col matrix of the image at
+     * {@code xOff} into NR-wide panels: panel q at {@code q·kc·NR}, row k of it at {@code + k·NR}; columns past
+     * {@code np} are zero.
+     */
+    void pack(float[] x, int xOff, int k0, int kc, int p0, int np, float[] pack) {
+        int nr = Gemm.NR, taps = kernelHeight * kernelWidth;
+        for (int k = 0; k < kc; k++) {
+            int kk = k0 + k, tap = kk % taps;
+            int plane = xOff + (kk / taps) * height * width, dr = tap / kernelWidth, dc = tap % kernelWidth;
+            for (int q = 0; q * nr < np; q++) {
+                int dst = (q * kc + k) * nr, count = Math.min(nr, np - q * nr);
+                int p = p0 + q * nr, r = p / outWidth, c = p % outWidth;
+                for (int j = 0; j < count; r++, c = 0) {
+                    int len = Math.min(count - j, outWidth - c);
+                    row(x, plane, r * stride - padTop + dr, c * stride - padLeft + dc, len, pack, dst + j);
+                    j += len;
+                }
+                Arrays.fill(pack, dst + count, dst + nr, 0);
+            }
+        }
+    }
+
+    /** {@code len} taps along input row {@code ir} from input column {@code ic}, {@code stride} apart. */
+    private void row(float[] x, int plane, int ir, int ic, int len, float[] pack, int dst) {
+        if (ir < 0 || ir >= height) {
+            Arrays.fill(pack, dst, dst + len, 0);
+            return;
+        }
+        int at = plane + ir * width;
+        if (stride == 1) {
+            int lo = Math.min(len, Math.max(0, -ic)), hi = Math.max(lo, Math.min(len, width - ic));
+            Arrays.fill(pack, dst, dst + lo, 0);
+            System.arraycopy(x, at + ic + lo, pack, dst + lo, hi - lo);
+            Arrays.fill(pack, dst + hi, dst + len, 0);
+        } else {
+            for (int e = 0; e < len; e++) {
+                int col = ic + e * stride;
+                pack[dst + e] = col >= 0 && col < width ? x[at + col] : 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.sdjava.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register-blocked core every dense kernel shares: {@code C[rows, NR] += A[rows, k0:k0+kc] · B} where
+ * {@code B} is one packed panel, {@code kc} rows of {@code NR} contiguous floats. A is read in place
+ * (row-major, one scalar broadcast per row and k), B is the panel the caller packed: weights once at load
+ * (linear) or activations per block (convolution, an implicit im2col).
+ *
+ * <p>The micro-kernel keeps an {@code MR x NR} tile of C in {@code MR·NV} vector registers (6 x 4 vectors:
+ * 24 of AVX-512's 32) and does {@code MR·NV} independent FMAs per k. Each element of C is accumulated in
+ * the same order (k ascending, KC blocks ascending) whichever thread or tile computes it, so results are
+ * identical for any thread count and tiling.
+ */
+final class Gemm {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    /** Rows of C per micro-kernel call. */
+    static final int MR = 6;
+    /** Vectors per row of the C tile, and the panel width in floats. */
+    static final int NV = 4;
+    static final int NR = NV * L;
+    /** Depth of one K block: an NR-wide panel slice of KC rows is reused across all rows of a block. */
+    static final int KC = 256;
+
+    private Gemm() {
+    }
+
+    /**
+     * {@code C[r, 0:cols] += Σ_k A[r, k] · panel[k, 0:cols]} for {@code rows} rows; row r of A starts at
+     * {@code aOff + r·lda}, of C at {@code cOff + r·ldc}. Full 6-row, NR-column tiles go straight to the
+     * micro-kernel; ragged edges go through {@code tile} (MR·NR floats), with A's missing rows repeated.
+     */
+    static void panel(float[] a, int aOff, int lda, int rows, float[] b, int bOff, int kc,
+                      float[] c, int cOff, int ldc, int cols, float[] tile) {
+        int r = 0;
+        if (cols == NR) {
+            for (; r + MR <= rows; r += MR) {
+                int a0 = aOff + r * lda;
+                micro(a, a0, a0 + lda, a0 + 2 * lda, a0 + 3 * lda, a0 + 4 * lda, a0 + 5 * lda,
+                        b, bOff, kc, c, cOff + r * ldc, ldc);
+            }
+        }
+        for (; r < rows; r += MR) {
+            int n = Math.min(MR, rows - r);
+            for (int i = 0; i < MR; i++) {
+                for (int j = 0; j < NR; j++) {
+                    tile[i * NR + j] = i < n && j < cols ? c[cOff + (r + i) * ldc + j] : 0;
+                }
+            }
+            int a0 = aOff + r * lda, last = n - 1;
+            micro(a, a0, a0 + Math.min(1, last) * lda, a0 + Math.min(2, last) * lda, a0 + Math.min(3, last) * lda,
+                    a0 + Math.min(4, last) * lda, a0 + Math.min(5, last) * lda, b, bOff, kc, tile, 0, NR);
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(tile, i * NR, c, cOff + (r + i) * ldc, cols);
+            }
+        }
+    }
+
+    /** The 6 x NR register tile: per k, NV panel loads, 6 broadcasts and 24 FMAs. */
+    static void micro(float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+                      float[] b, int bOff, int kc, float[] c, int c0, int ldc) {
+        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        FloatVector s00 = FloatVector.fromArray(F, c, c0), s01 = FloatVector.fromArray(F, c, c0 + L);
+        FloatVector s02 = FloatVector.fromArray(F, c, c0 + 2 * L), s03 = FloatVector.fromArray(F, c, c0 + 3 * L);
+        FloatVector s10 = FloatVector.fromArray(F, c, c1), s11 = FloatVector.fromArray(F, c, c1 + L);
+        FloatVector s12 = FloatVector.fromArray(F, c, c1 + 2 * L), s13 = FloatVector.fromArray(F, c, c1 + 3 * L);
+        FloatVector s20 = FloatVector.fromArray(F, c, c2), s21 = FloatVector.fromArray(F, c, c2 + L);
+        FloatVector s22 = FloatVector.fromArray(F, c, c2 + 2 * L), s23 = FloatVector.fromArray(F, c, c2 + 3 * L);
+        FloatVector s30 = FloatVector.fromArray(F, c, c3), s31 = FloatVector.fromArray(F, c, c3 + L);
+        FloatVector s32 = FloatVector.fromArray(F, c, c3 + 2 * L), s33 = FloatVector.fromArray(F, c, c3 + 3 * L);
+        FloatVector s40 = FloatVector.fromArray(F, c, c4), s41 = FloatVector.fromArray(F, c, c4 + L);
+        FloatVector s42 = FloatVector.fromArray(F, c, c4 + 2 * L), s43 = FloatVector.fromArray(F, c, c4 + 3 * L);
+        FloatVector s50 = FloatVector.fromArray(F, c, c5), s51 = FloatVector.fromArray(F, c, c5 + L);
+        FloatVector s52 = FloatVector.fromArray(F, c, c5 + 2 * L), s53 = FloatVector.fromArray(F, c, c5 + 3 * L);
+        for (int k = 0; k < kc; k++) {
+            int bk = bOff + k * NR;
+            FloatVector b0 = FloatVector.fromArray(F, b, bk), b1 = FloatVector.fromArray(F, b, bk + L);
+            FloatVector b2 = FloatVector.fromArray(F, b, bk + 2 * L), b3 = FloatVector.fromArray(F, b, bk + 3 * L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + k]);
+            s00 = x.fma(b0, s00); s01 = x.fma(b1, s01); s02 = x.fma(b2, s02); s03 = x.fma(b3, s03);
+            x = FloatVector.broadcast(F, a[a1 + k]);
+            s10 = x.fma(b0, s10); s11 = x.fma(b1, s11); s12 = x.fma(b2, s12); s13 = x.fma(b3, s13);
+            x = FloatVector.broadcast(F, a[a2 + k]);
+            s20 = x.fma(b0, s20); s21 = x.fma(b1, s21); s22 = x.fma(b2, s22); s23 = x.fma(b3, s23);
+            x = FloatVector.broadcast(F, a[a3 + k]);
+            s30 = x.fma(b0, s30); s31 = x.fma(b1, s31); s32 = x.fma(b2, s32); s33 = x.fma(b3, s33);
+            x = FloatVector.broadcast(F, a[a4 + k]);
+            s40 = x.fma(b0, s40); s41 = x.fma(b1, s41); s42 = x.fma(b2, s42); s43 = x.fma(b3, s43);
+            x = FloatVector.broadcast(F, a[a5 + k]);
+            s50 = x.fma(b0, s50); s51 = x.fma(b1, s51); s52 = x.fma(b2, s52); s53 = x.fma(b3, s53);
+        }
+        s00.intoArray(c, c0); s01.intoArray(c, c0 + L); s02.intoArray(c, c0 + 2 * L); s03.intoArray(c, c0 + 3 * L);
+        s10.intoArray(c, c1); s11.intoArray(c, c1 + L); s12.intoArray(c, c1 + 2 * L); s13.intoArray(c, c1 + 3 * L);
+        s20.intoArray(c, c2); s21.intoArray(c, c2 + L); s22.intoArray(c, c2 + 2 * L); s23.intoArray(c, c2 + 3 * L);
+        s30.intoArray(c, c3); s31.intoArray(c, c3 + L); s32.intoArray(c, c3 + 2 * L); s33.intoArray(c, c3 + 3 * L);
+        s40.intoArray(c, c4); s41.intoArray(c, c4 + L); s42.intoArray(c, c4 + 2 * L); s43.intoArray(c, c4 + 3 * L);
+        s50.intoArray(c, c5); s51.intoArray(c, c5 + L); s52.intoArray(c, c5 + 2 * L); s53.intoArray(c, c5 + 3 * L);
+    }
+
+    /** Fills {@code rows x cols} of C (row stride ldc) with {@code bias[biasOff + r]} per row. */
+    static void fillRows(float[] c, int cOff, int ldc, int rows, int cols, float[] bias, int biasOff) {
+        for (int r = 0; r < rows; r++) {
+            java.util.Arrays.fill(c, cOff + r * ldc, cOff + r * ldc + cols, bias[biasOff + r]);
+        }
+    }
+
+    /** Copies {@code bias[0:cols]} into each of {@code rows} rows of C. */
+    static void fillColumns(float[] c, int cOff, int ldc, int rows, int cols, float[] bias, int biasOff) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(bias, biasOff, c, cOff + r * ldc, cols);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.sdjava.kernels;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The one thread pool every kernel shares: {@code sd.threads} threads (default: the available cores), the
+ * calling thread being one of them, started once and never per call.
+ *
+ * <p>Work is split by output: {@link #forRange} hands out disjoint index ranges of a task count the kernel
+ * chooses (rows, tiles, channels), and each output is computed start to finish by one thread in a fixed
+ * order, so results do not depend on how many threads there are or which one ran a range. A call made from
+ * inside a parallel region runs inline (no nested fan-out).
+ */
+public final class Parallel {
+
+    /** A body run over the task indices {@code [from, to)}. */
+    @FunctionalInterface
+    public interface Range {
+        void run(int from, int to);
+    }
+
+    private static final int THREADS = configuredThreads();
+    private static final Worker[] WORKERS = startWorkers(THREADS - 1);
+    /** True on a pool worker and on a caller while it runs its share of a region. */
+    private static final ThreadLocal<boolean[]> INSIDE = ThreadLocal.withInitial(() -> new boolean[1]);
+
+    private Parallel() {
+    }
+
+    /** Threads the kernels use, counting the caller. */
+    public static int threads() {
+        return THREADS;
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, tasks)}, split into contiguous ranges claimed by the pool threads and
+     * the caller; returns when all are done. An exception from any range is rethrown here.
+     */
+    public static void forRange(int tasks, Range body) {
+        if (tasks <= 0) {
+            return;
+        }
+        boolean[] inside = INSIDE.get();
+        if (THREADS == 1 || tasks == 1 || inside[0]) {
+            body.run(0, tasks);
+            return;
+        }
+        // A few ranges per thread balance uneven tasks without making ranges tiny.
+        int chunk = Math.max(1, tasks / (THREADS * 4));
+        Job job = new Job(body, tasks, chunk, Thread.currentThread());
+        int helpers = Math.min(WORKERS.length, job.chunks - 1);
+        for (int i = 0; i < helpers; i++) {
+            WORKERS[i].offer(job);
+        }
+        inside[0] = true;
+        try {
+            job.work();
+        } finally {
+            inside[0] = false;
+        }
+        job.awaitAll();
+    }
+
+    /** Runs {@code action} with every kernel inside it on the calling thread alone (what one thread computes). */
+    static void serially(Runnable action) {
+        boolean[] inside = INSIDE.get();
+        boolean was = inside[0];
+        inside[0] = true;
+        try {
+            action.run();
+        } finally {
+            inside[0] = was;
+        }
+    }
+
+    private static int configuredThreads() {
+        String p = System.getProperty("sd.threads");
+        if (p == null || p.isBlank()) {
+            return Math.max(1, Runtime.getRuntime().availableProcessors());
+        }
+        try {
+            int n = Integer.parseInt(p.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // fall through to the error below
+        }
+        throw new IllegalArgumentException("system property sd.threads must be a positive integer, was '" + p + "'");
+    }
+
+    private static Worker[] startWorkers(int n) {
+        Worker[] w = new Worker[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = new Worker(i + 1);
+            w[i].start();
+        }
+        return w;
+    }
+
+    /** One parallel region: chunks claimed through a counter, completion counted down to zero. */
+    private static final class Job {
+        final Range body;
+        final int tasks;
+        final int chunk;
+        final int chunks;
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger remaining;
+        volatile Throwable failure;
+
+        Job(Range body, int tasks, int chunk, Thread caller) {
+            this.body = body;
+            this.tasks = tasks;
+            this.chunk = chunk;
+            this.chunks = (tasks + chunk - 1) / chunk;
+            this.caller = caller;
+            this.remaining = new AtomicInteger(chunks);
+        }
+
+        void work() {
+            int c;
+            while ((c = next.getAndIncrement()) < chunks) {
+                int from = c * chunk;
+                try {
+                    if (failure == null) {
+                        body.run(from, Math.min(tasks, from + chunk));
+                    }
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                if (remaining.decrementAndGet() == 0) {
+                    LockSupport.unpark(caller);
+                }
+            }
+        }
+
+        void awaitAll() {
+            while (remaining.get() != 0) {
+                LockSupport.park(this);
+            }
+            Throwable t = failure;
+            if (t instanceof RuntimeException e) {
+                throw e;
+            } else if (t instanceof Error e) {
+                throw e;
+            } else if (t != null) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+
+    /** A pool thread: waits for a job, helps with it, waits again. */
+    private static final class Worker extends Thread {
+        private final java.util.concurrent.LinkedTransferQueue<Job> queue = new java.util.concurrent.LinkedTransferQueue<>();
+
+        Worker(int index) {
+            super("sd-kernels-" + index);
+            setDaemon(true);
+        }
+
+        void offer(Job job) {
+            queue.offer(job);
+        }
+
+        @Override
+        public void run() {
+            INSIDE.get()[0] = true;
+            while (true) {
+                Job job;
+                try {
+                    job = queue.take();
+                } catch (InterruptedException e) {
+                    continue;
+                }
+                job.work();
+            }
+        }
+    }
+}

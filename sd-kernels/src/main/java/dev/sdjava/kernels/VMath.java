@@ -1,0 +1,54 @@
+package dev.sdjava.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector transcendental functions built from adds, multiplies and bit operations only. Not
+ * {@code lanewise(EXP)}: its result depends on whether C2 has compiled the caller (an SVML stub) or not
+ * (a per-lane fallback), which would make results depend on timing; these are bit-identical everywhere.
+ */
+final class VMath {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final float LOG2E = 1.44269504088896341f;
+    /** ln 2 split in two so that {@code x - n·ln2} is exact for the n that occur. */
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float MAX_ARG = 88.3762626647949f, MIN_ARG = -87.3365447504019f;
+    /** 1.5·2²³: adding it rounds a float below 2²² to an integer held in the low mantissa bits. */
+    private static final float ROUNDER = 12582912f;
+
+    private VMath() {
+    }
+
+    /**
+     * {@code e^x} within 2 ulp on the normal range; 0 below {@code e^-87.34} (and for -∞), +∞ above
+     * {@code e^88.38}, NaN stays NaN. The Cephes expf scheme: {@code x = n·ln2 + r}, |r| ≤ ln2/2, degree-6 polynomial for
+     * {@code e^r}, then {@code 2^n} built in the exponent bits.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.min(MAX_ARG).max(MIN_ARG);
+        FloatVector t = c.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), c);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(F, 1.9875691500e-4f);
+        p = p.fma(r, FloatVector.broadcast(F, 1.3981999507e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        p = p.fma(r.mul(r), r.add(1f));
+        // 2^n: n + 127 in the exponent field; n sits in t's low mantissa bits.
+        FloatVector scale = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUNDER) - 127)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector e = p.mul(scale);
+        // min/max do not carry NaN through on every platform: put it back, a NaN score is a bug to see.
+        return e.blend(0f, x.compare(VectorOperators.LT, MIN_ARG)).blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /** {@code x / (1 + e^-x)}. */
+    static FloatVector silu(FloatVector x) {
+        return x.div(exp(x.neg()).add(1f));
+    }
+}

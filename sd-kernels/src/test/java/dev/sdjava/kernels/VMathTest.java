@@ -1,0 +1,47 @@
+package dev.sdjava.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class VMathTest {
+
+    /** Every 9973rd float bit pattern between -87 and 88. */
+    @Test
+    void expIsWithinTwoUlpOverTheWholeRange() {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        float[] x = new float[lanes], y = new float[lanes];
+        double worst = 0;
+        for (long bits = 0; bits < 0xffffffffL; bits += 9973) {
+            float v = Float.intBitsToFloat((int) bits);
+            if (!(v > -87f && v < 88f)) {
+                continue;
+            }
+            x[(int) (bits % lanes)] = v;
+            FloatVector r = VMath.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0));
+            r.intoArray(y, 0);
+            for (int i = 0; i < lanes; i++) {
+                double want = Math.exp(x[i]);
+                worst = Math.max(worst, Math.abs(y[i] - want) / Math.ulp((float) want));
+            }
+        }
+        assertTrue(worst <= 2, "worst error " + worst + " ulp");
+    }
+
+    @Test
+    void expSaturatesAtTheEnds() {
+        float[] x = new float[FloatVector.SPECIES_PREFERRED.length()], y = new float[x.length];
+        x[0] = Float.NEGATIVE_INFINITY;
+        x[1] = -100;
+        x[2] = Float.POSITIVE_INFINITY;
+        x[3] = Float.NaN;
+        VMath.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(y, 0);
+        assertEquals(0f, y[0]);
+        assertEquals(0f, y[1]);
+        assertTrue(y[2] > 2e38f); // saturates near Float.MAX_VALUE
+        assertTrue(Float.isNaN(y[3]));
+        assertEquals(1f, y[4]);
+    }
+}

@@ -1,0 +1,119 @@
+package dev.sdjava.kernels;
+
+import dev.sdjava.tensor.DType;
+import dev.sdjava.tensor.Tensor;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each Vector API kernel against its scalar twin on random shapes, awkward ones included: sizes of 1, odd
+ * and prime sizes, fewer elements than one vector, and sizes that cross the block boundaries (NR-wide
+ * panels, 6-row tiles, KC-deep K blocks, 256-pixel convolution blocks, 96-key attention blocks).
+ */
+class VectorKernelsTest {
+    private static final ScalarKernels SCALAR = new ScalarKernels();
+    private static final VectorKernels VECTOR = new VectorKernels();
+
+    private static Tensor weights(Arena arena, DType dtype, float[] values, long... shape) {
+        Tensor t = Tensor.allocate(arena, dtype, shape);
+        for (int i = 0; i < values.length; i++) {
+            dtype.writeFloat(t.data(), i, values[i]);
+        }
+        return t;
+    }
+
+    private static void close(String what, float[] got, float[] want, int n, double atol, double rtol) {
+        double w = Naive.worst(got, want, n, atol, rtol);
+        assertTrue(w <= 1, what + ": error " + w + " times the tolerance");
+    }
+
+    @Property(tries = 40)
+    void linearMatchesScalar(@ForAll @IntRange(min = 1, max = 29) int rows, @ForAll @IntRange(min = 1, max = 300) int in,
+                             @ForAll @IntRange(min = 1, max = 150) int out, @ForAll boolean withBias,
+                             @ForAll @IntRange(min = 0, max = 2) int type, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        DType dtype = new DType[]{DType.F32, DType.F16, DType.BF16}[type];
+        float[] w = Naive.random(rnd, out * in), b = Naive.random(rnd, out), x = Naive.random(rnd, rows * in + 3);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor wt = weights(arena, dtype, w, out, in), bt = withBias ? weights(arena, dtype, b, out) : null;
+            float[] want = new float[rows * out], got = new float[rows * out + 5];
+            SCALAR.linear(x, rows, SCALAR.prepareLinear(wt, bt), want);
+            VECTOR.linear(x, rows, VECTOR.prepareLinear(wt, bt), got);
+            close("linear", got, want, want.length, 1e-4 * Math.sqrt(in), 1e-4);
+            assertTrue(got[rows * out] == 0, "linear wrote past its output");
+        }
+    }
+
+    @Property(tries = 40)
+    void convMatchesScalar(@ForAll @IntRange(min = 1, max = 40) int in, @ForAll @IntRange(min = 1, max = 14) int out,
+                           @ForAll @IntRange(min = 1, max = 23) int h, @ForAll @IntRange(min = 1, max = 23) int w,
+                           @ForAll boolean three, @ForAll @IntRange(min = 1, max = 2) int stride,
+                           @ForAll @IntRange(min = 0, max = 1) int padTop, @ForAll @IntRange(min = 0, max = 1) int padBottom,
+                           @ForAll @IntRange(min = 0, max = 1) int padLeft, @ForAll @IntRange(min = 0, max = 1) int padRight,
+                           @ForAll @IntRange(min = 1, max = 2) int batch, @ForAll long seed) {
+        int k = three ? 3 : 1;
+        int oh = (h + padTop + padBottom - k) / stride + 1, ow = (w + padLeft + padRight - k) / stride + 1;
+        if (h + padTop + padBottom < k || w + padLeft + padRight < k) {
+            return; // the kernel does not fit: no output
+        }
+        Random rnd = new Random(seed);
+        float[] wv = Naive.random(rnd, out * in * k * k), b = Naive.random(rnd, out), x = Naive.random(rnd, batch * in * h * w);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor wt = Tensor.ofFloats(arena, wv, out, in, k, k), bt = Tensor.ofFloats(arena, b, out);
+            float[] want = new float[batch * out * oh * ow], got = new float[want.length];
+            SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), stride, padTop, padLeft, oh, ow, want);
+            VECTOR.conv2d(x, batch, h, w, VECTOR.prepareConv(wt, bt), stride, padTop, padLeft, oh, ow, got);
+            close("conv", got, want, want.length, 1e-4 * Math.sqrt(in * k * k), 1e-4);
+        }
+    }
+
+    @Property(tries = 40)
+    void attentionMatchesScalar(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 3) int heads,
+                                @ForAll @IntRange(min = 1, max = 150) int queries, @ForAll @IntRange(min = 1, max = 211) int keys,
+                                @ForAll @IntRange(min = 1, max = 90) int headDim, @ForAll boolean causal, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int width = heads * headDim;
+        float[] q = Naive.random(rnd, batch * queries * width), k = Naive.random(rnd, batch * keys * width);
+        float[] v = Naive.random(rnd, batch * keys * width);
+        float scale = (float) (1 / Math.sqrt(headDim));
+        float[] want = new float[q.length], got = new float[q.length];
+        SCALAR.attention(q, k, v, batch, heads, queries, keys, headDim, scale, causal, want);
+        VECTOR.attention(q, k, v, batch, heads, queries, keys, headDim, scale, causal, got);
+        close("attention", got, want, want.length, 1e-5, 1e-4);
+    }
+
+    @Property(tries = 10)
+    void oneThreadAndAllThreadsGiveIdenticalResults(@ForAll @IntRange(min = 1, max = 200) int rows,
+                                                    @ForAll @IntRange(min = 1, max = 300) int n, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        float[] x = Naive.random(rnd, rows * n);
+        try (Arena arena = Arena.ofConfined()) {
+            LinearWeights lw = VECTOR.prepareLinear(Tensor.ofFloats(arena, Naive.random(rnd, n * 70), 70, n), null);
+            ConvWeights cw = VECTOR.prepareConv(Tensor.ofFloats(arena, Naive.random(rnd, 13 * n * 9), 13, n, 3, 3), null);
+            float[] y1 = new float[rows * 70], y2 = new float[rows * 70];
+            float[] c1 = new float[13 * rows], c2 = new float[13 * rows];
+            float[] a1 = new float[rows * n], a2 = new float[rows * n];
+            Runnable all = () -> {
+                VECTOR.linear(x, rows, lw, y2);
+                VECTOR.conv2d(x, 1, rows, 1, cw, 1, 1, 1, rows, 1, c2); // treats x as [n, rows, 1]
+                VECTOR.attention(x, x, x, 1, 1, rows, rows, n, 0.1f, false, a2);
+            };
+            Parallel.serially(() -> {
+                VECTOR.linear(x, rows, lw, y1);
+                VECTOR.conv2d(x, 1, rows, 1, cw, 1, 1, 1, rows, 1, c1);
+                VECTOR.attention(x, x, x, 1, 1, rows, rows, n, 0.1f, false, a1);
+            });
+            all.run();
+            assertArrayEquals(y1, y2);
+            assertArrayEquals(c1, c2);
+            assertArrayEquals(a1, a2);
+        }
+    }
+}

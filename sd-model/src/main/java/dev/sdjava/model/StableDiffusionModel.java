@@ -1,0 +1,93 @@
+package dev.sdjava.model;
+
+import dev.sdjava.model.text.ClipTextEncoder;
+import dev.sdjava.model.text.ClipTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A Stable Diffusion 1.x / 2.x model ready to run: tokenizer, text encoder, the U-Net and VAE weights
+ * and everything detected about them. Load a diffusers folder or a single {@code .safetensors} file:
+ *
+ * <pre>{@code
+ * try (StableDiffusionModel model = StableDiffusionModel.load(Path.of("v1-5-pruned-emaonly.safetensors"))) {
+ *     float[] context = model.encodePrompt("a lighthouse at dusk", 0);   // [77, D] for the U-Net
+ * }
+ * }</pre>
+ *
+ * The weights stay memory-mapped until {@link #close()}.
+ */
+public final class StableDiffusionModel implements AutoCloseable {
+    private final Checkpoint checkpoint;
+    private final ClipTokenizer tokenizer;
+    private final ClipTextEncoder textEncoder;
+
+    private StableDiffusionModel(Checkpoint checkpoint, ClipTokenizer tokenizer, ClipTextEncoder textEncoder) {
+        this.checkpoint = checkpoint;
+        this.tokenizer = tokenizer;
+        this.textEncoder = textEncoder;
+    }
+
+    public static StableDiffusionModel load(Path path) {
+        return load(path, LoadOptions.defaults());
+    }
+
+    /** Loads a diffusers folder or single file; see {@link Checkpoint#open(Path, LoadOptions)}. */
+    public static StableDiffusionModel load(Path path, LoadOptions options) {
+        Checkpoint checkpoint = Checkpoint.open(path, options);
+        try {
+            ModelConfig config = checkpoint.config();
+            // SD 2's tokenizer pads with "!" (id 0), SD 1's with <|endoftext|>: the pad ids reach the U-Net.
+            String pad = config.family() == ModelFamily.SD1 ? ClipTokenizer.SD1_PAD_TOKEN : ClipTokenizer.SD2_PAD_TOKEN;
+            Path folder = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
+            ClipTokenizer tokenizer = Files.isDirectory(path) && Files.isDirectory(folder.resolve("tokenizer"))
+                    ? ClipTokenizer.fromFolder(folder, pad)
+                    : ClipTokenizer.bundled(pad); // single files carry no vocabulary: all SD 1/2 models share CLIP's
+            return new StableDiffusionModel(checkpoint, tokenizer, new ClipTextEncoder(checkpoint.textEncoder(), config.textEncoder()));
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The U-Net's conditioning for one prompt, {@code [77, D]}: tokenized as diffusers does (truncated
+     * to 75 tokens) and encoded.
+     *
+     * @param clipSkip 0 for the last layer; see {@link ClipTextEncoder#encode(int[], int, int, float[])}
+     */
+    public float[] encodePrompt(String prompt, int clipSkip) {
+        return textEncoder.encode(tokenizer.encodeRow(prompt), 1, clipSkip);
+    }
+
+    public ClipTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ClipTextEncoder textEncoder() {
+        return textEncoder;
+    }
+
+    /** The U-Net's weights under diffusers names. */
+    public Weights unetWeights() {
+        return checkpoint.unet();
+    }
+
+    /** The VAE's weights under diffusers names. */
+    public Weights vaeWeights() {
+        return checkpoint.vae();
+    }
+
+    public ModelConfig config() {
+        return checkpoint.config();
+    }
+
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    @Override
+    public void close() {
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.sdjava.model.diffusion;
+
+import dev.sdjava.kernels.Kernels;
+import dev.sdjava.kernels.LinearWeights;
+import dev.sdjava.model.Weights;
+
+/**
+ * diffusers' ResnetBlock2D: {@code x + conv2(silu(norm2(conv1(silu(norm1(x))) + time)))}, where the residual
+ * goes through a 1x1 conv when the channel count changes. U-Net resnets add a projection of the time embedding
+ * per channel; VAE resnets have none.
+ */
+final class ResnetBlock {
+    private final Kernels k;
+    private final GroupNorm norm1;           // [in]
+    private final Conv2d conv1;              // [out, in, 3, 3]
+    private final LinearWeights timeEmbProj; // [out, timeEmbedDim], null in the VAE
+    private final GroupNorm norm2;           // [out]
+    private final Conv2d conv2;              // [out, out, 3, 3]
+    private final Conv2d shortcut;           // [out, in, 1, 1], only when in != out
+    final int in;
+    final int out;
+
+    private ResnetBlock(Kernels k, GroupNorm norm1, Conv2d conv1, LinearWeights timeEmbProj, GroupNorm norm2,
+                        Conv2d conv2, Conv2d shortcut) {
+        this.k = k;
+        this.norm1 = norm1;
+        this.conv1 = conv1;
+        this.timeEmbProj = timeEmbProj;
+        this.norm2 = norm2;
+        this.conv2 = conv2;
+        this.shortcut = shortcut;
+        this.in = conv1.in;
+        this.out = conv1.out;
+    }
+
+    /** {@code timeEmbedDim} 0: no time embedding (VAE). */
+    static ResnetBlock load(Kernels k, Weights w, String prefix, int in, int out, int timeEmbedDim, float eps) {
+        boolean hasShortcut = w.contains(prefix + ".conv_shortcut.weight");
+        if (hasShortcut != (in != out)) {
+            throw new IllegalArgumentException(prefix + ": a resnet from " + in + " to " + out + " channels "
+                    + (in != out ? "needs" : "must not have") + " a tensor " + prefix + ".conv_shortcut.weight");
+        }
+        return new ResnetBlock(k,
+                GroupNorm.load(k, w, prefix + ".norm1", in, eps),
+                Conv2d.load(k, w, prefix + ".conv1", in, out, 3),
+                timeEmbedDim == 0 ? null : Params.linear(k, w, prefix + ".time_emb_proj", timeEmbedDim, out),
+                GroupNorm.load(k, w, prefix + ".norm2", out, eps),
+                Conv2d.load(k, w, prefix + ".conv2", out, out, 3),
+                hasShortcut ? Conv2d.load(k, w, prefix + ".conv_shortcut", in, out, 1) : null);
+    }
+
+    /**
+     * {@code y[batch, out, height, width]} from {@code x[batch, in, height, width]}; {@code timeEmb[batch, timeEmbedDim]}
+     * is the U-Net's time embedding after SiLU (unused, may be null, in the VAE).
+     */
+    void forward(float[] x, int batch, int height, int width, float[] timeEmb, float[] y, Workspace ws) {
+        int spatial = height * width;
+        int mark = ws.mark();
+        float[] normed = ws.take((long) batch * in * spatial);
+        norm1.forward(x, batch, spatial, true, normed);
+        float[] h = ws.take((long) batch * out * spatial);
+        conv1.forward(normed, batch, height, width, h);
+        if (timeEmbProj != null) {
+            float[] bias = ws.take((long) batch * out);
+            k.linear(timeEmb, batch, timeEmbProj, bias);
+            k.addChannelBias(h, batch, out, spatial, bias);
+        }
+        norm2.forward(h, batch, spatial, true, h);
+        conv2.forward(h, batch, height, width, y);
+        float[] residual = x;
+        if (shortcut != null) {
+            residual = ws.take((long) batch * out * spatial);
+            shortcut.forward(x, batch, height, width, residual);
+        }
+        k.add(residual, y, batch * out * spatial, y);
+        ws.release(mark);
+    }
+}

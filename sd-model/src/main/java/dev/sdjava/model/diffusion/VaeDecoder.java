@@ -1,0 +1,161 @@
+package dev.sdjava.model.diffusion;
+
+import dev.sdjava.kernels.Kernels;
+import dev.sdjava.model.Checkpoint;
+import dev.sdjava.model.VaeConfig;
+import dev.sdjava.model.Weights;
+
+/**
+ * Latents to image, the decoding half of AutoencoderKL:
+ *
+ * <pre>
+ * z = latents / scaling_factor;  h = conv_in(post_quant_conv(z));  h = mid(h)
+ * up level i: resnet × (layers + 1); nearest ×2 + 3x3 conv (not on the last level)
+ * image = conv_out(silu(conv_norm_out(h)))          (not clamped: nominally in [-1, 1])
+ * </pre>
+ *
+ * One call at a time per instance; repeated calls at one size allocate nothing.
+ */
+public final class VaeDecoder {
+    /** Every GroupNorm of the VAE uses eps 1e-6 (pitfall 11). */
+    static final float EPS = 1e-6f;
+
+    private final Kernels k;
+    private final VaeConfig config;
+    private final Conv2d postQuantConv;   // [latent, latent, 1, 1]
+    private final Conv2d convIn;          // [cTop, latent, 3, 3]
+    private final VaeMidBlock mid;
+    private final UpBlock[] upBlocks;
+    private final GroupNorm normOut;      // [c0]
+    private final Conv2d convOut;         // [image, c0, 3, 3]
+    private final Workspace ws = new Workspace();
+
+    /** Resnets, then an upsampler (null on the last level). */
+    private record UpBlock(ResnetBlock[] resnets, Upsample upsampler) {
+    }
+
+    private VaeDecoder(Kernels k, Weights w, VaeConfig config) {
+        this.k = k;
+        this.config = config;
+        int latent = config.latentChannels();
+        int levels = config.levels();
+        int[] widths = config.blockWidths();
+        int channels = widths[levels - 1];
+        postQuantConv = Conv2d.load(k, w, "post_quant_conv", latent, latent, 1);
+        convIn = Conv2d.load(k, w, "decoder.conv_in", latent, channels, 3);
+        mid = VaeMidBlock.load(k, w, "decoder.mid_block", channels);
+        upBlocks = new UpBlock[levels];
+        for (int i = 0; i < levels; i++) {
+            String prefix = "decoder.up_blocks." + i;
+            int out = widths[levels - 1 - i];
+            ResnetBlock[] resnets = new ResnetBlock[config.layersPerBlock() + 1];
+            for (int j = 0; j < resnets.length; j++) {
+                resnets[j] = ResnetBlock.load(k, w, prefix + ".resnets." + j, channels, out, 0, EPS);
+                channels = out;
+            }
+            upBlocks[i] = new UpBlock(resnets, i < levels - 1 ? Upsample.load(k, w, prefix + ".upsamplers.0", out) : null);
+        }
+        normOut = GroupNorm.load(k, w, "decoder.conv_norm_out", channels, EPS);
+        convOut = Conv2d.load(k, w, "decoder.conv_out", channels, config.outChannels(), 3);
+    }
+
+    /** The checkpoint's VAE decoder, on the kernels chosen at start-up. */
+    public static VaeDecoder load(Checkpoint checkpoint) {
+        return load(checkpoint.vae(), checkpoint.config().vae(), Kernels.get());
+    }
+
+    /** The decoder from a VAE's weights under diffusers names, of the shape {@code config} describes. */
+    public static VaeDecoder load(Weights vae, VaeConfig config, Kernels kernels) {
+        return new VaeDecoder(kernels, vae, config);
+    }
+
+    public VaeConfig config() {
+        return config;
+    }
+
+    /** Image height or width for a latent of {@code size}: ×2 per upsampler (×8 for SD). */
+    public int imageSize(int size) {
+        return size << (upBlocks.length - 1);
+    }
+
+    /**
+     * Decodes {@code latents[batch, latentChannels, height, width]} as the sampler leaves them, i.e. scaled: they
+     * are divided by the config's scaling factor first. Writes
+     * {@code image[batch, outChannels, imageSize(height), imageSize(width)]}, not clamped (nominally [-1, 1]).
+     */
+    public void decode(float[] latents, int batch, int height, int width, float[] image) {
+        decode(latents, batch, height, width, image, Probe.NONE);
+    }
+
+    void decode(float[] latents, int batch, int height, int width, float[] image, Probe probe) {
+        int latent = config.latentChannels();
+        float scalingFactor = config.scalingFactor();
+        if (batch < 1 || height < 1 || width < 1) {
+            throw new IllegalArgumentException("VAE decoder: batch " + batch + ", height " + height + " and width "
+                    + width + " must be positive");
+        }
+        requireLength("latents", latents, (long) batch * latent * height * width);
+        requireLength("image", image, (long) batch * config.outChannels() * imageSize(height) * imageSize(width));
+        ws.release(0);
+        int n = batch * latent * height * width;
+        float[] z = ws.take(n);
+        for (int i = 0; i < n; i++) {
+            z[i] = latents[i] / scalingFactor;
+        }
+        float[] cur = ws.take(capacity(batch, height, width));
+        float[] next = ws.take(capacity(batch, height, width));
+        postQuantConv.forward(z, batch, height, width, next);
+        probe.record("post_quant_conv", -1, next, n);
+        int h = height;
+        int w = width;
+        convIn.forward(next, batch, h, w, cur);
+        probe.record("conv_in", -1, cur, batch * convIn.out * h * w);
+        mid.forward(cur, batch, h, w, next, ws);
+        float[] swap = cur;
+        cur = next;
+        next = swap;
+        int channels = convIn.out;
+        probe.record("mid_block", -1, cur, batch * channels * h * w);
+        for (int i = 0; i < upBlocks.length; i++) {
+            UpBlock block = upBlocks[i];
+            for (ResnetBlock resnet : block.resnets) {
+                resnet.forward(cur, batch, h, w, null, next, ws);
+                swap = cur;
+                cur = next;
+                next = swap;
+                channels = resnet.out;
+            }
+            if (block.upsampler != null) {
+                block.upsampler.forward(cur, batch, h, w, 2 * h, 2 * w, cur, ws);
+                h *= 2;
+                w *= 2;
+            }
+            probe.record("up_blocks", i, cur, batch * channels * h * w);
+        }
+        normOut.forward(cur, batch, h * w, true, next);
+        convOut.forward(next, batch, h, w, image);
+        ws.release(0);
+    }
+
+    /** The largest activation between conv_in and conv_out. */
+    private long capacity(int batch, int height, int width) {
+        long spatial = (long) height * width;
+        long capacity = (long) batch * convIn.out * spatial;
+        for (UpBlock block : upBlocks) {
+            for (ResnetBlock resnet : block.resnets) {
+                capacity = Math.max(capacity, (long) batch * Math.max(resnet.in, resnet.out) * spatial);
+            }
+            if (block.upsampler != null) {
+                spatial *= 4;
+                capacity = Math.max(capacity, (long) batch * block.resnets[block.resnets.length - 1].out * spatial);
+            }
+        }
+        return capacity;
+    }
+
+    static void requireLength(String name, float[] array, long length) {
+        if (array.length < length) {
+            throw new IllegalArgumentException("VAE: " + name + " has " + array.length + " floats, the shape needs " + length);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.sdjava.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.sdjava.tensor.SafeTensors;
+import dev.sdjava.tensor.Tensor;
+import java.io.IOException;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** From prompt text to the U-Net's conditioning, in both checkpoint forms of both golden models. */
+class StableDiffusionModelTest {
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "tiny-sd1,              tiny-sd1,  49407, 1e-4, 1e-5",
+        "tiny-sd1.safetensors,  tiny-sd1,  49407, 1e-2, 2e-3",
+        "tiny-sd2v,             tiny-sd2v, 0,     1e-4, 1e-5",
+        "tiny-sd2v.safetensors, tiny-sd2v, 0,     1e-4, 1e-5",
+    })
+    void promptsBecomeTheGoldenConditioning(String form, String model, int padId, double maxAbs, double relL2) throws IOException {
+        List<?> prompts = (List<?>) Json.readObject(TestData.cases(model).resolve("text_encoder.json")).get("prompts");
+        try (StableDiffusionModel sd = StableDiffusionModel.load(TestData.model(form), TestData.singleFileOptions());
+             SafeTensors golden = SafeTensors.open(TestData.cases(model).resolve("text_encoder.safetensors"))) {
+            assertEquals(padId, sd.tokenizer().padId());
+            Tensor ids = golden.tensor("input_ids");
+            Tensor states = golden.tensor("last_hidden_state");
+            for (int p = 0; p < prompts.size(); p++) {
+                int[] row = sd.tokenizer().encodeRow((String) prompts.get(p));
+                int[] expected = new int[77];
+                for (int i = 0; i < 77; i++) {
+                    expected[i] = (int) ids.dtype().readLong(ids.data(), p * 77L + i);
+                }
+                assertArrayEquals(expected, row, "ids of prompt " + p);
+                Closeness.of(sd.encodePrompt((String) prompts.get(p), 0), states.slice(p, p + 1))
+                        .require(maxAbs, relL2, form + " prompt " + p);
+            }
+            assertEquals(sd.config().unet().crossAttentionDim(), sd.textEncoder().config().width());
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.sdjava.sampling;
+
+/**
+ * Euler's method on the probability-flow ODE in σ (Karras et al. 2022, Algorithm 1 without
+ * churn), optionally ancestral: step down to σ_down, then add fresh noise of size σ_up
+ * (drawn on every step, the last one too).
+ */
+final class EulerSampler extends Sampler {
+    private final boolean ancestral;
+
+    EulerSampler(Schedule schedule, Prediction prediction, int size, boolean ancestral) {
+        super(schedule, prediction, size);
+        this.ancestral = ancestral;
+    }
+
+    @Override
+    void reset() {}
+
+    @Override
+    void scaleModelInput(int i, float[] x, float[] out) {
+        scaleBySigma(schedule.sigma(i), x, out, size);
+    }
+
+    /** x / √(σ²+1): the model expects unit-variance input. */
+    static void scaleBySigma(float sigma, float[] x, float[] out, int size) {
+        float d = (float) Math.sqrt(sigma * sigma + 1.0f);
+        for (int k = 0; k < size; k++) {
+            out[k] = x[k] / d;
+        }
+    }
+
+    @Override
+    float[] addNoiseCoefficients(int start) {
+        return new float[] {1.0f, schedule.sigma(start)};
+    }
+
+    @Override
+    void step(int i, float[] modelOutput, float[] x, TorchGenerator generator) {
+        float sigma = schedule.sigma(i);
+        float sigmaNext = schedule.sigma(i + 1);
+        sigmaDenoised(sigma, modelOutput, x);
+        if (!ancestral) {
+            float dt = sigmaNext - sigma;
+            for (int k = 0; k < size; k++) {
+                x[k] = x[k] + (x[k] - denoised[k]) / sigma * dt;
+            }
+            return;
+        }
+        float sigmaUp = (float) Math.sqrt(sigmaNext * sigmaNext * (sigma * sigma - sigmaNext * sigmaNext) / (sigma * sigma));
+        float sigmaDown = (float) Math.sqrt(sigmaNext * sigmaNext - sigmaUp * sigmaUp);
+        float dt = sigmaDown - sigma;
+        drawNoise(generator);
+        for (int k = 0; k < size; k++) {
+            x[k] = x[k] + (x[k] - denoised[k]) / sigma * dt + noise[k] * sigmaUp;
+        }
+    }
+}
