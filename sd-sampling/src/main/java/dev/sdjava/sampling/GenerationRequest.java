@@ -1,6 +1,7 @@
 package dev.sdjava.sampling;
 
 import java.awt.image.BufferedImage;
+import dev.sdjava.model.text.PromptSyntax;
 import java.util.Objects;
 
 /**

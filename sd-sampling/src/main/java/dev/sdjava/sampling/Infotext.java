@@ -1,5 +1,6 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.text.PromptSyntax;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
