@@ -316,12 +316,15 @@ public class ScalarKernels implements Kernels {
     public void upsampleNearest(float[] x, int planes, int height, int width, int outHeight, int outWidth, float[] y) {
         need(x, (long) planes * height * width, "upsampleNearest x");
         need(y, (long) planes * outHeight * outWidth, "upsampleNearest y");
+        int[] sourceColumn = new int[outWidth];
+        for (int c = 0; c < outWidth; c++) {
+            sourceColumn[c] = (int) ((long) c * width / outWidth);
+        }
         for (int p = 0; p < planes; p++) {
             for (int r = 0; r < outHeight; r++) {
-                int sr = (int) ((long) r * height / outHeight);
+                int from = (p * height + (int) ((long) r * height / outHeight)) * width, to = (p * outHeight + r) * outWidth;
                 for (int c = 0; c < outWidth; c++) {
-                    int sc = (int) ((long) c * width / outWidth);
-                    y[(p * outHeight + r) * outWidth + c] = x[(p * height + sr) * width + sc];
+                    y[to + c] = x[from + sourceColumn[c]];
                 }
             }
         }

@@ -51,4 +51,31 @@ final class VMath {
     static FloatVector silu(FloatVector x) {
         return x.div(exp(x.neg()).add(1f));
     }
+
+    /** Exact GELU {@code x·Φ(x) = x·erfc(-x/√2)/2}, erfc as in {@link ScalarKernels#erfc}. */
+    static FloatVector gelu(FloatVector x) {
+        FloatVector z = x.mul(-0.70710677f), a = z.abs();
+        FloatVector t = a.fma(0.5f, 1f);
+        t = FloatVector.broadcast(F, 1f).div(t);
+        FloatVector p = FloatVector.broadcast(F, 0.17087277f);
+        p = p.fma(t, FloatVector.broadcast(F, -0.82215223f));
+        p = p.fma(t, FloatVector.broadcast(F, 1.48851587f));
+        p = p.fma(t, FloatVector.broadcast(F, -1.13520398f));
+        p = p.fma(t, FloatVector.broadcast(F, 0.27886807f));
+        p = p.fma(t, FloatVector.broadcast(F, -0.18628806f));
+        p = p.fma(t, FloatVector.broadcast(F, 0.09678418f));
+        p = p.fma(t, FloatVector.broadcast(F, 0.37409196f));
+        p = p.fma(t, FloatVector.broadcast(F, 1.00002368f));
+        p = p.fma(t, FloatVector.broadcast(F, -1.26551223f));
+        FloatVector r = t.mul(exp(a.neg().fma(a, p)));
+        FloatVector erfc = r.blend(r.neg().add(2f), z.compare(VectorOperators.LT, 0f));
+        return x.mul(0.5f).mul(erfc);
+    }
+
+    /** GELU, tanh form: {@code x/2·(1 + tanh(u))}, {@code u = √(2/π)(x + 0.044715x³)}; 1 + tanh(u) = 2 - 2/(e^2u + 1). */
+    static FloatVector geluTanh(FloatVector x) {
+        FloatVector u = x.mul(x).mul(0.044715f).fma(x, x).mul(2 * ScalarKernels.SQRT_2_OVER_PI);
+        FloatVector onePlusTanh = FloatVector.broadcast(F, 2f).sub(FloatVector.broadcast(F, 2f).div(exp(u).add(1f)));
+        return x.mul(0.5f).mul(onePlusTanh);
+    }
 }

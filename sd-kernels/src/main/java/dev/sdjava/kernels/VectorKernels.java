@@ -154,44 +154,322 @@ public class VectorKernels extends ScalarKernels {
         FlashAttention.run(q, k, v, batch, heads, queries, keys, headDim, scale, causal, out);
     }
 
-    // ---- element-wise ----
+    @Override
+    public void softmax(float[] x, int rows, int cols) {
+        need(x, (long) rows * cols, "softmax x");
+        Parallel.forRange(rows, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                softmaxRow(x, r * cols, cols);
+            }
+        });
+    }
+
+    // ---- normalisation ----
+
+    @Override
+    public void groupNorm(float[] x, int batch, int channels, int spatial, int groups, float eps,
+                          float[] gamma, float[] beta, boolean silu, float[] y) {
+        checkGroupNorm(x, batch, channels, spatial, groups, gamma, beta, y);
+        int perGroup = channels / groups, n = perGroup * spatial;
+        Parallel.forRange(batch * groups, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int at = t * n, c0 = (t % groups) * perGroup;
+                float mean = (float) (sum(x, at, n) / n);
+                float rstd = (float) (1 / Math.sqrt(squaredDeviations(x, at, n, mean) / n + eps));
+                for (int c = 0; c < perGroup; c++) {
+                    float a = rstd * (gamma == null ? 1 : gamma[c0 + c]);
+                    float b = (beta == null ? 0 : beta[c0 + c]) - mean * a;
+                    if (silu) {
+                        affineSilu(x, at + c * spatial, spatial, a, b, y);
+                    } else {
+                        affine(x, at + c * spatial, spatial, a, b, y);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void layerNorm(float[] x, int rows, int dim, float eps, float[] gamma, float[] beta, float[] y) {
+        need2(x, y, (long) rows * dim, "layerNorm");
+        checkAffine(gamma, beta, dim, "layerNorm");
+        float[] g = gamma != null ? gamma : filled(dim, 1), b = beta != null ? beta : new float[dim];
+        Parallel.forRange(rows, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int at = r * dim;
+                float mean = (float) (sum(x, at, dim) / dim);
+                float rstd = (float) (1 / Math.sqrt(squaredDeviations(x, at, dim, mean) / dim + eps));
+                normalizeRow(x, at, dim, mean, rstd, g, b, y);
+            }
+        });
+    }
+
+    // ---- element-wise: parallel over chunks, each chunk one small vector loop with a masked tail ----
+
+    /** Elements per parallel task of an element-wise kernel: enough to amortise the hand-off. */
+    private static final int CHUNK = 1 << 15;
+
+    private static void elements(long n, Parallel.Range range) {
+        int count = Math.toIntExact(n);
+        Parallel.forRange((count + CHUNK - 1) / CHUNK, (c0, c1) -> range.run(c0 * CHUNK, Math.min(count, c1 * CHUNK)));
+    }
+
+    @Override
+    public void silu(float[] x, int n, float[] y) {
+        need2(x, y, n, "silu");
+        elements(n, (from, to) -> silu(x, from, to, y));
+    }
+
+    @Override
+    public void gelu(float[] x, int n, float[] y) {
+        need2(x, y, n, "gelu");
+        elements(n, (from, to) -> gelu(x, from, to, y));
+    }
+
+    @Override
+    public void geluTanh(float[] x, int n, float[] y) {
+        need2(x, y, n, "geluTanh");
+        elements(n, (from, to) -> geluTanh(x, from, to, y));
+    }
+
+    @Override
+    public void quickGelu(float[] x, int n, float[] y) {
+        need2(x, y, n, "quickGelu");
+        elements(n, (from, to) -> quickGelu(x, from, to, y));
+    }
+
+    @Override
+    public void geglu(float[] x, int rows, int dim, float[] y) {
+        need(x, 2L * rows * dim, "geglu x");
+        need(y, (long) rows * dim, "geglu y");
+        Parallel.forRange(rows, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                geglu(x, 2 * r * dim, dim, y, r * dim);
+            }
+        });
+    }
 
     @Override
     public void add(float[] a, float[] b, int n, float[] y) {
         need2(a, b, n, "add");
         need(y, n, "add y");
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += L) {
-            FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, b, i)).intoArray(y, i);
-        }
-        for (; i < n; i++) {
-            y[i] = a[i] + b[i];
-        }
+        elements(n, (from, to) -> add(a, b, from, to, y));
     }
 
     @Override
     public void mul(float[] a, float[] b, int n, float[] y) {
         need2(a, b, n, "mul");
         need(y, n, "mul y");
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += L) {
-            FloatVector.fromArray(F, a, i).mul(FloatVector.fromArray(F, b, i)).intoArray(y, i);
-        }
-        for (; i < n; i++) {
-            y[i] = a[i] * b[i];
-        }
+        elements(n, (from, to) -> mul(a, b, from, to, y));
     }
 
     @Override
     public void scale(float[] x, float s, int n, float[] y) {
         need2(x, y, n, "scale");
-        int i = 0;
-        for (int end = F.loopBound(n); i < end; i += L) {
-            FloatVector.fromArray(F, x, i).mul(s).intoArray(y, i);
+        elements(n, (from, to) -> affine(x, from, to - from, s, 0, y));
+    }
+
+    @Override
+    public void addChannelBias(float[] x, int batch, int channels, int spatial, float[] bias) {
+        need(x, (long) batch * channels * spatial, "addChannelBias x");
+        need(bias, (long) batch * channels, "addChannelBias bias");
+        Parallel.forRange(batch * channels, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                affine(x, p * spatial, spatial, 1, bias[p], x);
+            }
+        });
+    }
+
+    // ---- the hot loops, one small static method each (see the class comment) ----
+
+    /** Σ x[at, at+n) in float vectors over blocks of 1024, the block totals added in double: accurate and fixed-order. */
+    static double sum(float[] x, int at, int n) {
+        double total = 0;
+        for (int b = 0; b < n; b += 1024) {
+            int end = at + Math.min(n, b + 1024);
+            FloatVector acc = FloatVector.zero(F);
+            int i = at + b;
+            for (; i + L <= end; i += L) {
+                acc = acc.add(FloatVector.fromArray(F, x, i));
+            }
+            if (i < end) {
+                acc = acc.add(FloatVector.fromArray(F, x, i, F.indexInRange(i, end)));
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
         }
-        for (; i < n; i++) {
-            y[i] = s * x[i];
+        return total;
+    }
+
+    /** Σ (x - mean)² over {@code [at, at+n)}, blocked like {@link #sum}. */
+    static double squaredDeviations(float[] x, int at, int n, float mean) {
+        double total = 0;
+        for (int b = 0; b < n; b += 1024) {
+            int end = at + Math.min(n, b + 1024);
+            FloatVector acc = FloatVector.zero(F);
+            int i = at + b;
+            for (; i + L <= end; i += L) {
+                FloatVector d = FloatVector.fromArray(F, x, i).sub(mean);
+                acc = d.fma(d, acc);
+            }
+            if (i < end) {
+                var m = F.indexInRange(i, end);
+                FloatVector d = FloatVector.fromArray(F, x, i, m).sub(mean).blend(0f, m.not());
+                acc = d.fma(d, acc);
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
         }
+        return total;
+    }
+
+    /** {@code y = a·x + b} over {@code [at, at+n)}. */
+    static void affine(float[] x, int at, int n, float a, float b, float[] y) {
+        int i = at, end = at + n;
+        for (; i + L <= end; i += L) {
+            FloatVector.fromArray(F, x, i).fma(a, b).intoArray(y, i);
+        }
+        if (i < end) {
+            var m = F.indexInRange(i, end);
+            FloatVector.fromArray(F, x, i, m).fma(a, b).intoArray(y, i, m);
+        }
+    }
+
+    /** {@code y = silu(a·x + b)} over {@code [at, at+n)}: GroupNorm's affine step fused with the activation. */
+    static void affineSilu(float[] x, int at, int n, float a, float b, float[] y) {
+        int i = at, end = at + n;
+        for (; i + L <= end; i += L) {
+            VMath.silu(FloatVector.fromArray(F, x, i).fma(a, b)).intoArray(y, i);
+        }
+        if (i < end) {
+            var m = F.indexInRange(i, end);
+            VMath.silu(FloatVector.fromArray(F, x, i, m).fma(a, b)).intoArray(y, i, m);
+        }
+    }
+
+    static void normalizeRow(float[] x, int at, int dim, float mean, float rstd, float[] g, float[] b, float[] y) {
+        int j = 0;
+        for (; j + L <= dim; j += L) {
+            FloatVector v = FloatVector.fromArray(F, x, at + j).sub(mean).mul(rstd);
+            v.fma(FloatVector.fromArray(F, g, j), FloatVector.fromArray(F, b, j)).intoArray(y, at + j);
+        }
+        if (j < dim) {
+            var m = F.indexInRange(j, dim);
+            FloatVector v = FloatVector.fromArray(F, x, at + j, m).sub(mean).mul(rstd);
+            v.fma(FloatVector.fromArray(F, g, j, m), FloatVector.fromArray(F, b, j, m)).intoArray(y, at + j, m);
+        }
+    }
+
+    static void softmaxRow(float[] x, int at, int n) {
+        int end = at + n, i;
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (i = at; i + L <= end; i += L) {
+            mv = mv.max(FloatVector.fromArray(F, x, i));
+        }
+        if (i < end) {
+            var m = F.indexInRange(i, end);
+            mv = mv.max(FloatVector.fromArray(F, x, i, m).blend(Float.NEGATIVE_INFINITY, m.not()));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        FloatVector total = FloatVector.zero(F);
+        for (i = at; i + L <= end; i += L) {
+            FloatVector e = VMath.exp(FloatVector.fromArray(F, x, i).sub(max));
+            e.intoArray(x, i);
+            total = total.add(e);
+        }
+        if (i < end) {
+            var m = F.indexInRange(i, end);
+            FloatVector e = VMath.exp(FloatVector.fromArray(F, x, i, m).sub(max)).blend(0f, m.not());
+            e.intoArray(x, i, m);
+            total = total.add(e);
+        }
+        affine(x, at, n, 1 / total.reduceLanes(VectorOperators.ADD), 0, x);
+    }
+
+    static void silu(float[] x, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            VMath.silu(FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            VMath.silu(FloatVector.fromArray(F, x, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    static void gelu(float[] x, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            VMath.gelu(FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            VMath.gelu(FloatVector.fromArray(F, x, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    static void geluTanh(float[] x, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            VMath.geluTanh(FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            VMath.geluTanh(FloatVector.fromArray(F, x, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    static void quickGelu(float[] x, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            v.div(VMath.exp(v.mul(-1.702f)).add(1f)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(F, x, i, m);
+            v.div(VMath.exp(v.mul(-1.702f)).add(1f)).intoArray(y, i, m);
+        }
+    }
+
+    /** One row: {@code y[yAt + j] = x[at + j] · gelu(x[at + dim + j])}. */
+    static void geglu(float[] x, int at, int dim, float[] y, int yAt) {
+        int j = 0;
+        for (; j + L <= dim; j += L) {
+            FloatVector g = VMath.gelu(FloatVector.fromArray(F, x, at + dim + j));
+            FloatVector.fromArray(F, x, at + j).mul(g).intoArray(y, yAt + j);
+        }
+        if (j < dim) {
+            var m = F.indexInRange(j, dim);
+            FloatVector g = VMath.gelu(FloatVector.fromArray(F, x, at + dim + j, m));
+            FloatVector.fromArray(F, x, at + j, m).mul(g).intoArray(y, yAt + j, m);
+        }
+    }
+
+    static void add(float[] a, float[] b, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, b, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            FloatVector.fromArray(F, a, i, m).add(FloatVector.fromArray(F, b, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    static void mul(float[] a, float[] b, int from, int to, float[] y) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector.fromArray(F, a, i).mul(FloatVector.fromArray(F, b, i)).intoArray(y, i);
+        }
+        if (i < to) {
+            var m = F.indexInRange(i, to);
+            FloatVector.fromArray(F, a, i, m).mul(FloatVector.fromArray(F, b, i, m)).intoArray(y, i, m);
+        }
+    }
+
+    private static float[] filled(int n, float value) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, value);
+        return a;
     }
 
     // ---- conversion ----

@@ -89,6 +89,64 @@ class VectorKernelsTest {
         close("attention", got, want, want.length, 1e-5, 1e-4);
     }
 
+    @Property(tries = 30)
+    void normsAndSoftmaxMatchScalar(@ForAll @IntRange(min = 1, max = 3) int batch, @ForAll @IntRange(min = 1, max = 8) int groups,
+                                    @ForAll @IntRange(min = 1, max = 5) int perGroup, @ForAll @IntRange(min = 1, max = 1300) int spatial,
+                                    @ForAll boolean silu, @ForAll boolean affine, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        int channels = groups * perGroup, n = batch * channels * spatial;
+        float[] x = Naive.random(rnd, n), want = new float[n], got = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = 3 + 2 * x[i]; // an offset, so that the mean matters
+        }
+        float[] gamma = affine ? Naive.random(rnd, channels) : null, beta = affine ? Naive.random(rnd, channels) : null;
+        SCALAR.groupNorm(x, batch, channels, spatial, groups, 1e-5f, gamma, beta, silu, want);
+        VECTOR.groupNorm(x, batch, channels, spatial, groups, 1e-5f, gamma, beta, silu, got);
+        close("groupNorm", got, want, n, 1e-5, 1e-4);
+        int rows = batch * channels, dim = spatial;
+        float[] g = affine ? Naive.random(rnd, dim) : null, b = affine ? Naive.random(rnd, dim) : null;
+        SCALAR.layerNorm(x, rows, dim, 1e-5f, g, b, want);
+        float[] inPlace = x.clone();
+        VECTOR.layerNorm(inPlace, rows, dim, 1e-5f, g, b, inPlace);
+        close("layerNorm", inPlace, want, n, 1e-5, 1e-4);
+        float[] s1 = x.clone(), s2 = x.clone();
+        SCALAR.softmax(s1, rows, dim);
+        VECTOR.softmax(s2, rows, dim);
+        close("softmax", s2, s1, n, 1e-7, 1e-5);
+    }
+
+    @Property(tries = 30)
+    void elementWiseMatchesScalar(@ForAll @IntRange(min = 1, max = 70_000) int n, @ForAll @IntRange(min = 1, max = 40) int dim,
+                                  @ForAll long seed) {
+        Random rnd = new Random(seed);
+        float[] x = Naive.random(rnd, n), b = Naive.random(rnd, n);
+        for (int i = 0; i < n; i += 7) {
+            x[i] *= 30; // the far tails of the activations too
+        }
+        float[] want = new float[n + 1], got = new float[n + 1];
+        for (String op : new String[]{"silu", "gelu", "geluTanh", "quickGelu", "add", "mul", "scale", "geglu", "bias"}) {
+            for (ScalarKernels k : new ScalarKernels[]{SCALAR, VECTOR}) {
+                float[] y = k == SCALAR ? want : got;
+                switch (op) {
+                    case "silu" -> k.silu(x, n, y);
+                    case "gelu" -> k.gelu(x, n, y);
+                    case "geluTanh" -> k.geluTanh(x, n, y);
+                    case "quickGelu" -> k.quickGelu(x, n, y);
+                    case "add" -> k.add(x, b, n, y);
+                    case "mul" -> k.mul(x, b, n, y);
+                    case "scale" -> k.scale(x, -0.37f, n, y);
+                    case "geglu" -> k.geglu(x, n / (2 * dim), dim, y);
+                    default -> {
+                        System.arraycopy(x, 0, y, 0, n);
+                        k.addChannelBias(y, 1, n / dim, dim, b);
+                    }
+                }
+            }
+            close(op, got, want, n, 1e-6, 2e-6);
+            assertTrue(got[n] == 0, op + " wrote past n");
+        }
+    }
+
     @Property(tries = 10)
     void oneThreadAndAllThreadsGiveIdenticalResults(@ForAll @IntRange(min = 1, max = 200) int rows,
                                                     @ForAll @IntRange(min = 1, max = 300) int n, @ForAll long seed) {

@@ -80,4 +80,67 @@ class SafeTensorsTest {
         st.close();
         assertThrows(IllegalStateException.class, () -> t.getFloat(0));
     }
+
+    /** Splits the golden UNet into two shards plus an index, as diffusers saves large models. */
+    Path shardedUNet(String secondShardEntry) throws IOException {
+        try (SafeTensors unet = SafeTensors.open(MODELS.resolve("tiny-sd1/unet/diffusion_pytorch_model.safetensors"))) {
+            Map<String, Tensor> first = new LinkedHashMap<>();
+            Map<String, Tensor> second = new LinkedHashMap<>();
+            StringBuilder weightMap = new StringBuilder();
+            int i = 0;
+            for (String name : unet.names()) {
+                boolean inFirst = i++ % 2 == 0;
+                (inFirst ? first : second).put(name, unet.tensor(name));
+                weightMap.append(weightMap.isEmpty() ? "" : ",\n").append("    \"").append(name).append("\": \"")
+                        .append(inFirst ? "unet-00001-of-00002.safetensors" : secondShardEntry).append('"');
+            }
+            SafeTensors.write(dir.resolve("unet-00001-of-00002.safetensors"), first, Map.of("format", "pt"));
+            SafeTensors.write(dir.resolve("unet-00002-of-00002.safetensors"), second, Map.of("format", "pt"));
+            Path index = dir.resolve("diffusion_pytorch_model.safetensors.index.json");
+            Files.writeString(index, "{\n  \"metadata\": {\"total_size\": 12882432},\n  \"weight_map\": {\n"
+                    + weightMap + "\n  }\n}\n");
+            return index;
+        }
+    }
+
+    @Test
+    void aShardedCheckpointOpensAsOne() throws IOException {
+        Path index = shardedUNet("unet-00002-of-00002.safetensors");
+        Tensor fromShard;
+        try (SafeTensors whole = SafeTensors.open(MODELS.resolve("tiny-sd1/unet/diffusion_pytorch_model.safetensors"));
+                SafeTensors sharded = SafeTensors.open(index)) {
+            assertEquals(index, sharded.path());
+            assertEquals(List.copyOf(whole.names()), List.copyOf(sharded.names()));
+            assertEquals(Map.of("total_size", "12882432"), sharded.metadata());
+            for (String name : whole.names()) {
+                assertArrayEquals(whole.tensor(name).toFloatArray(), sharded.tensor(name).toFloatArray(), name);
+            }
+            fromShard = sharded.tensor(sharded.names().getLast());
+        }
+        assertThrows(IllegalStateException.class, () -> fromShard.getFloat(0), "closing unmaps every shard");
+    }
+
+    @Test
+    void aBrokenShardedCheckpointNamesTheIndexOrShard() throws IOException {
+        SafeTensorsFormatException outside = assertThrows(SafeTensorsFormatException.class,
+                () -> SafeTensors.open(shardedUNet("../unet-00002-of-00002.safetensors")));
+        assertTrue(outside.getMessage().contains("outside"), outside.getMessage());
+
+        Path index = shardedUNet("unet-00001-of-00002.safetensors"); // odd tensors sent to the wrong shard
+        SafeTensorsFormatException wrong = assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(index));
+        assertEquals(index, wrong.file());
+        assertTrue(wrong.getMessage().contains("has no such tensor") && wrong.tensor() != null, wrong.getMessage());
+
+        Path shard = dir.resolve("unet-00002-of-00002.safetensors");
+        shardedUNet("unet-00002-of-00002.safetensors");
+        Files.write(shard, new byte[] {1, 2, 3});
+        SafeTensorsFormatException broken = assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(index));
+        assertEquals(shard, broken.file());
+
+        Files.delete(shard);
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> SafeTensors.open(index));
+
+        Files.writeString(index, "{\"weight_map\": [] }");
+        assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(index));
+    }
 }
