@@ -43,6 +43,11 @@ public class VectorKernels extends ScalarKernels {
     private static final int PIXELS = 4 * Gemm.NR;
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[Gemm.KC * PIXELS]);
 
+    @Override
+    public void warmUp() {
+        WarmUp.run(this);
+    }
+
     // ---- weights ----
 
     @Override
