@@ -7,6 +7,8 @@ public final class BenchMain {
     private static final String USAGE = """
             usage: ./sd bench kernels [--quick] [--json FILE]
                        JMH benchmarks of the kernels at SD 1.5's shapes, beside this machine's measured FMA peak
+                   ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--checkpoint FILE]
+                       SD 1.5 end to end on random weights of the real shape (written once to .cache/)
                    ./sd bench peak
                        only the FMA peak
             threads: SD_JAVA_OPTS=-Dsd.threads=N (default: all cores)""";
@@ -20,6 +22,7 @@ public final class BenchMain {
         try {
             status = switch (args.length == 0 ? "help" : args[0]) {
                 case "kernels" -> KernelSuite.run(rest);
+                case "e2e" -> E2eBench.run(rest);
                 case "peak" -> {
                     new KernelSuite(false, kernelThreads(), System.out).measurePeak();
                     yield 0;

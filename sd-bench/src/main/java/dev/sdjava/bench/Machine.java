@@ -32,6 +32,19 @@ final class Machine {
         return Double.NaN;
     }
 
+    /**
+     * Resets the peak RSS to the current RSS (Linux: {@code 5 > /proc/self/clear_refs}), so that work done
+     * before a measurement (writing the random checkpoint) does not count; false where unsupported.
+     */
+    static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     static String describe() {
         return Runtime.getRuntime().availableProcessors() + " cores, load average " + loadAverage();
     }

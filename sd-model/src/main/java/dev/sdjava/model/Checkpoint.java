@@ -117,8 +117,12 @@ public final class Checkpoint implements AutoCloseable {
     private static Checkpoint openSingleFile(Path file, LoadOptions options) {
         SafeTensors st = openSafeTensors(file);
         try {
-            Parts parts = new Parts(NameMapping.forSingleFile(st.names()));
-            parts.addAll(Component.values(), st, file.toString());
+            NameMapping mapping = NameMapping.forSingleFile(st.names());
+            Parts parts = new Parts();
+            for (Component c : Component.values()) {
+                parts.mapping(c, mapping);
+            }
+            parts.addAll(mapping, st, file.toString());
             if (parts.isEmpty()) {
                 throw new CheckpointException(file + " is not a Stable Diffusion 1.x/2.x checkpoint: none of its " + st.names().size()
                         + " tensors is named like a U-Net (" + NameMapping.UNET + "*), VAE (" + NameMapping.VAE
@@ -188,13 +192,14 @@ public final class Checkpoint implements AutoCloseable {
         }
         List<SafeTensors> opened = new ArrayList<>();
         try {
-            Parts parts = new Parts(null);
+            Parts parts = new Parts();
             for (Component c : Component.values()) {
                 Path file = weightsFile(dir.resolve(c.folder()));
                 SafeTensors st = openSafeTensors(file);
                 opened.add(st);
-                parts.mapping(c, NameMapping.forFolder(c));
-                parts.addAll(new Component[] {c}, st, file.toString());
+                NameMapping mapping = NameMapping.forFolder(c);
+                parts.mapping(c, mapping);
+                parts.addAll(mapping, st, file.toString());
             }
             parts.requireAll(dir);
 
@@ -329,23 +334,20 @@ public final class Checkpoint implements AutoCloseable {
         private final List<String> ignored = new ArrayList<>();
         private final List<String> notes = new ArrayList<>();
 
-        Parts(NameMapping shared) {
+        Parts() {
             for (Component c : Component.values()) {
                 tensors.put(c, new LinkedHashMap<>());
                 fileNames.put(c, new HashMap<>());
-                if (shared != null) {
-                    mappings.put(c, shared);
-                }
             }
         }
 
+        /** The mapping whose names messages about {@code c} use. */
         void mapping(Component c, NameMapping mapping) {
             mappings.put(c, mapping);
         }
 
-        /** Translates and files every tensor of {@code st} that belongs to one of {@code components}. */
-        void addAll(Component[] components, SafeTensors st, String source) {
-            NameMapping mapping = mappings.get(components[0]);
+        /** Translates every tensor of {@code st} and files it under its component, or as ignored. */
+        void addAll(NameMapping mapping, SafeTensors st, String source) {
             for (String name : st.names()) {
                 NameMapping.Target target = mapping.translate(name);
                 if (target == null || target.name().isEmpty()) {
@@ -400,11 +402,14 @@ public final class Checkpoint implements AutoCloseable {
                     options.textEncoderHeads() != null ? options.textEncoderHeads() : textHeads, activation, eps);
             VaeConfig vae = VaeConfig.detect(tensors(Component.VAE), vaeScale);
             StringBuilder report = new StringBuilder();
-            if (unet.levels() == 0 || vae.levels() == 0) {
-                notes.add("found no " + (unet.levels() == 0 ? "U-Net down_blocks" : "VAE encoder.down_blocks")
-                        + " (single files: input_blocks / encoder.down), so the layout is unknown");
+            if (unet.levels() == 0) {
+                notes.add("found no U-Net down_blocks (single files: input_blocks), so its layout is unknown");
             } else {
                 check(Component.UNET, unet.schema(), report, unet.toString());
+            }
+            if (vae.levels() == 0) {
+                notes.add("found no VAE encoder.down_blocks (single files: encoder.down), so its layout is unknown");
+            } else {
                 check(Component.VAE, vae.schema(), report, vae.toString());
             }
             check(Component.TEXT_ENCODER, text.schema(), report, "width " + text.width() + ", " + text.layers() + " layers");

@@ -1,13 +1,17 @@
 package dev.sdjava.model;
 
+import dev.sdjava.model.diffusion.UNet;
+import dev.sdjava.model.diffusion.VaeDecoder;
+import dev.sdjava.model.diffusion.VaeEncoder;
 import dev.sdjava.model.text.ClipTextEncoder;
 import dev.sdjava.model.text.ClipTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A Stable Diffusion 1.x / 2.x model ready to run: tokenizer, text encoder, the U-Net and VAE weights
- * and everything detected about them. Load a diffusers folder or a single {@code .safetensors} file:
+ * A Stable Diffusion 1.x / 2.x model ready to run: tokenizer, text encoder, U-Net, VAE decoder and
+ * encoder, and everything detected about them ({@link #config()}: attention heads, prediction type,
+ * noise schedule, VAE scaling). Load a diffusers folder or a single {@code .safetensors} file:
  *
  * <pre>{@code
  * try (StableDiffusionModel model = StableDiffusionModel.load(Path.of("v1-5-pruned-emaonly.safetensors"))) {
@@ -21,11 +25,17 @@ public final class StableDiffusionModel implements AutoCloseable {
     private final Checkpoint checkpoint;
     private final ClipTokenizer tokenizer;
     private final ClipTextEncoder textEncoder;
+    private final UNet unet;
+    private final VaeDecoder vaeDecoder;
+    private final VaeEncoder vaeEncoder;
 
-    private StableDiffusionModel(Checkpoint checkpoint, ClipTokenizer tokenizer, ClipTextEncoder textEncoder) {
+    private StableDiffusionModel(Checkpoint checkpoint, ClipTokenizer tokenizer) {
         this.checkpoint = checkpoint;
         this.tokenizer = tokenizer;
-        this.textEncoder = textEncoder;
+        this.textEncoder = new ClipTextEncoder(checkpoint.textEncoder(), checkpoint.config().textEncoder());
+        this.unet = UNet.load(checkpoint);
+        this.vaeDecoder = VaeDecoder.load(checkpoint);
+        this.vaeEncoder = VaeEncoder.load(checkpoint);
     }
 
     public static StableDiffusionModel load(Path path) {
@@ -43,7 +53,7 @@ public final class StableDiffusionModel implements AutoCloseable {
             ClipTokenizer tokenizer = Files.isDirectory(path) && Files.isDirectory(folder.resolve("tokenizer"))
                     ? ClipTokenizer.fromFolder(folder, pad)
                     : ClipTokenizer.bundled(pad); // single files carry no vocabulary: all SD 1/2 models share CLIP's
-            return new StableDiffusionModel(checkpoint, tokenizer, new ClipTextEncoder(checkpoint.textEncoder(), config.textEncoder()));
+            return new StableDiffusionModel(checkpoint, tokenizer);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -68,20 +78,25 @@ public final class StableDiffusionModel implements AutoCloseable {
         return textEncoder;
     }
 
-    /** The U-Net's weights under diffusers names. */
-    public Weights unetWeights() {
-        return checkpoint.unet();
+    public UNet unet() {
+        return unet;
     }
 
-    /** The VAE's weights under diffusers names. */
-    public Weights vaeWeights() {
-        return checkpoint.vae();
+    /** Latents (scaled, as samplers leave them) to images. */
+    public VaeDecoder vaeDecoder() {
+        return vaeDecoder;
+    }
+
+    /** Images to latent distributions, for img2img. */
+    public VaeEncoder vaeEncoder() {
+        return vaeEncoder;
     }
 
     public ModelConfig config() {
         return checkpoint.config();
     }
 
+    /** The weights under diffusers names, for tools (merging, LoRA) that work on tensors. */
     public Checkpoint checkpoint() {
         return checkpoint;
     }

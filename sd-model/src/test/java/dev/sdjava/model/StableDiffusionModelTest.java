@@ -40,4 +40,26 @@ class StableDiffusionModelTest {
             assertEquals(sd.config().unet().crossAttentionDim(), sd.textEncoder().config().width());
         }
     }
+
+    /** The networks are built from the right checkpoint and config: one U-Net call and one decode (README §5.3, §5.4). */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "tiny-sd1,              tiny-sd1,  1e-4, 1e-5",
+        "tiny-sd1.safetensors,  tiny-sd1,  4e-2, 4e-3",
+        "tiny-sd2v,             tiny-sd2v, 1e-4, 1e-5",
+        "tiny-sd2v.safetensors, tiny-sd2v, 1e-4, 1e-5",
+    })
+    void unetAndVaeAreReady(String form, String model, double maxAbs, double relL2) throws IOException {
+        try (StableDiffusionModel sd = StableDiffusionModel.load(TestData.model(form), TestData.singleFileOptions());
+             SafeTensors unet = SafeTensors.open(TestData.cases(model).resolve("unet.safetensors"));
+             SafeTensors vae = SafeTensors.open(TestData.cases(model).resolve("vae.safetensors"))) {
+            float[] out = new float[2 * 4 * 8 * 8];
+            sd.unet().forward(unet.tensor("sample").toFloatArray(), 2, 8, 8, unet.tensor("timesteps_int64").toFloatArray(),
+                    unet.tensor("encoder_hidden_states").toFloatArray(), 77, out);
+            Closeness.of(out, unet.tensor("out")).require(maxAbs, relL2, form + " U-Net");
+            float[] image = new float[3 * 64 * 64];
+            sd.vaeDecoder().decode(vae.tensor("decode.latents").toFloatArray(), 1, 8, 8, image);
+            Closeness.of(image, vae.tensor("decode.image")).require(maxAbs, relL2, form + " VAE decode");
+        }
+    }
 }

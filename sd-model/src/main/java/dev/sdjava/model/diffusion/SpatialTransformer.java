@@ -46,7 +46,7 @@ final class SpatialTransformer {
                 channels, inner);
     }
 
-    /** {@code y[batch, channels, height, width]} from x of the same shape; y must not alias x. */
+    /** {@code y[batch, channels, height, width]} from x of the same shape; y may alias x (the residual is added last). */
     void forward(float[] x, int batch, int height, int width, float[] context, int contextTokens, float[] y, Workspace ws) {
         int spatial = height * width;
         int rows = batch * spatial;
@@ -61,8 +61,8 @@ final class SpatialTransformer {
             block.forward(h, batch, spatial, context, contextTokens, ws);
         }
         k.linear(h, rows, projOut, tokens);
-        k.fromTokens(tokens, batch, channels, spatial, y);
-        k.add(y, x, rows * channels, y);
+        k.fromTokens(tokens, batch, channels, spatial, pixels);
+        k.add(x, pixels, rows * channels, y);
         ws.release(mark);
     }
 }

@@ -38,6 +38,9 @@ public final class UNet {
     private final GroupNorm normOut;                // [c0]
     private final Conv2d convOut;                   // [out, c0, 3, 3]
     private final Skips skips;
+    /** What lives through the whole call: the time embedding, the skips, the up path's buffer. */
+    private final Workspace kept = new Workspace();
+    /** Each block's temporaries, released when it returns; apart from {@link #kept} so that every block's scratch starts at the bottom of the stack. */
     private final Workspace ws = new Workspace();
 
     /** A down level: resnets, each followed by a transformer when the level has attention (else null), then a downsampler (null on the last level). */
@@ -156,13 +159,14 @@ public final class UNet {
     void forward(float[] sample, int batch, int height, int width, float[] timesteps,
                  float[] context, int contextTokens, float[] out, Probe probe) {
         checkArguments(sample, batch, height, width, timesteps, context, contextTokens, out);
+        kept.release(0);
         ws.release(0);
-        float[] t = ws.take(batch);
+        float[] t = kept.take(batch);
         for (int b = 0; b < batch; b++) {
             t[b] = timesteps[timesteps.length == 1 ? 0 : b];
         }
-        float[] code = ws.take((long) batch * timeEmbedding.sinusoidDim);
-        float[] emb = ws.take((long) batch * timeEmbedding.embedDim);
+        float[] code = kept.take((long) batch * timeEmbedding.sinusoidDim);
+        float[] emb = kept.take((long) batch * timeEmbedding.embedDim);
         timeEmbedding.forward(t, batch, code, emb, ws);
         probe.record("time_proj", -1, code, batch * timeEmbedding.sinusoidDim);
         probe.record("time_embedding", -1, emb, batch * timeEmbedding.embedDim);
@@ -172,7 +176,7 @@ public final class UNet {
         skips.clear();
         int h = height;
         int w = width;
-        float[] x = ws.take((long) batch * convIn.out * h * w);
+        float[] x = kept.take((long) batch * convIn.out * h * w);
         convIn.forward(sample, batch, h, w, x);
         skips.push(x, convIn.out, h, w);
         probe.record("conv_in", -1, x, batch * convIn.out * h * w);
@@ -182,15 +186,10 @@ public final class UNet {
             for (int j = 0; j < block.resnets.length; j++) {
                 ResnetBlock resnet = block.resnets[j];
                 channels = resnet.out;
-                float[] y = ws.take((long) batch * channels * h * w);
-                if (block.attentions == null) {
-                    resnet.forward(x, batch, h, w, emb, y, ws);
-                } else {
-                    int mark = ws.mark();
-                    float[] r = ws.take((long) batch * channels * h * w);
-                    resnet.forward(x, batch, h, w, emb, r, ws);
-                    block.attentions[j].forward(r, batch, h, w, context, contextTokens, y, ws);
-                    ws.release(mark);
+                float[] y = kept.take((long) batch * channels * h * w);
+                resnet.forward(x, batch, h, w, emb, y, ws);
+                if (block.attentions != null) {
+                    block.attentions[j].forward(y, batch, h, w, context, contextTokens, y, ws);
                 }
                 skips.push(y, channels, h, w);
                 x = y;
@@ -198,7 +197,7 @@ public final class UNet {
             if (block.downsampler != null) {
                 int oh = block.downsampler.outSize(h);
                 int ow = block.downsampler.outSize(w);
-                float[] y = ws.take((long) batch * channels * oh * ow);
+                float[] y = kept.take((long) batch * channels * oh * ow);
                 block.downsampler.forward(x, batch, h, w, y);
                 h = oh;
                 w = ow;
@@ -209,15 +208,13 @@ public final class UNet {
         }
 
         // Mid and up run in one buffer sized for the largest activation on the way up.
-        float[] cur = ws.take(upCapacity(batch));
-        int mark = ws.mark();
+        float[] cur = kept.take(upCapacity(batch));
         int channels = midResnet1.out;
-        float[] a = ws.take((long) batch * channels * h * w);
-        float[] b = ws.take((long) batch * channels * h * w);
-        midResnet1.forward(x, batch, h, w, emb, a, ws);
-        midAttention.forward(a, batch, h, w, context, contextTokens, b, ws);
-        midResnet2.forward(b, batch, h, w, emb, cur, ws);
-        ws.release(mark);
+        float[] mid = ws.take((long) batch * channels * h * w);
+        midResnet1.forward(x, batch, h, w, emb, mid, ws);
+        midAttention.forward(mid, batch, h, w, context, contextTokens, mid, ws);
+        midResnet2.forward(mid, batch, h, w, emb, cur, ws);
+        ws.release(0);
         probe.record("mid_block", -1, cur, batch * channels * h * w);
 
         for (int i = 0; i < upBlocks.length; i++) {
@@ -225,18 +222,14 @@ public final class UNet {
             for (int j = 0; j < block.resnets.length; j++) {
                 ResnetBlock resnet = block.resnets[j];
                 int skip = skips.top();
-                mark = ws.mark();
                 float[] cat = ws.take((long) batch * resnet.in * h * w);
                 k.concatChannels(cur, channels, skips.data[skip], skips.channels[skip], batch, h * w, cat);
                 skips.pop();
-                if (block.attentions == null) {
-                    resnet.forward(cat, batch, h, w, emb, cur, ws);
-                } else {
-                    float[] r = ws.take((long) batch * resnet.out * h * w);
-                    resnet.forward(cat, batch, h, w, emb, r, ws);
-                    block.attentions[j].forward(r, batch, h, w, context, contextTokens, cur, ws);
+                resnet.forward(cat, batch, h, w, emb, cur, ws);
+                ws.release(0);
+                if (block.attentions != null) {
+                    block.attentions[j].forward(cur, batch, h, w, context, contextTokens, cur, ws);
                 }
-                ws.release(mark);
                 channels = resnet.out;
             }
             if (block.upsampler != null) {
@@ -254,6 +247,7 @@ public final class UNet {
         k.silu(normed, batch * channels * h * w, normed);
         convOut.forward(normed, batch, h, w, out);
         ws.release(0);
+        kept.release(0);
     }
 
     /** The largest activation of the mid and up path, from the skip sizes the down path left (before any pop). */

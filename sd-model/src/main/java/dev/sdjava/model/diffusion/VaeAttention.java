@@ -26,7 +26,7 @@ final class VaeAttention {
                 channels);
     }
 
-    /** {@code y[batch, channels, height, width]} from x of the same shape; y must not alias x. */
+    /** {@code y[batch, channels, height, width]} from x of the same shape; y may alias x (the residual is added last). */
     void forward(float[] x, int batch, int height, int width, float[] y, Workspace ws) {
         int spatial = height * width;
         long n = (long) batch * channels * spatial;
@@ -37,8 +37,8 @@ final class VaeAttention {
         norm.forward(x, batch, spatial, false, pixels);
         k.toTokens(pixels, batch, channels, spatial, tokens);
         attention.forward(tokens, batch, spatial, tokens, spatial, attended, ws);
-        k.fromTokens(attended, batch, channels, spatial, y);
-        k.add(y, x, (int) n, y);
+        k.fromTokens(attended, batch, channels, spatial, pixels);
+        k.add(x, pixels, (int) n, y);
         ws.release(mark);
     }
 }

@@ -25,12 +25,10 @@ final class VaeMidBlock {
     /** {@code y[batch, channels, height, width]}; y must not alias x. */
     void forward(float[] x, int batch, int height, int width, float[] y, Workspace ws) {
         int mark = ws.mark();
-        long n = (long) batch * resnet1.out * height * width;
-        float[] a = ws.take(n);
-        float[] b = ws.take(n);
-        resnet1.forward(x, batch, height, width, null, a, ws);
-        attention.forward(a, batch, height, width, b, ws);
-        resnet2.forward(b, batch, height, width, null, y, ws);
+        float[] h = ws.take((long) batch * resnet1.out * height * width);
+        resnet1.forward(x, batch, height, width, null, h, ws);
+        attention.forward(h, batch, height, width, h, ws);
+        resnet2.forward(h, batch, height, width, null, y, ws);
         ws.release(mark);
     }
 }

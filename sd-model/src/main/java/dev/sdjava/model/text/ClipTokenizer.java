@@ -23,8 +23,9 @@ import java.util.stream.IntStream;
  *
  * <p>It reproduces transformers' {@code CLIPTokenizer}, which is what diffusers runs and what the
  * goldens record: special-token strings typed in the prompt become their ids; the rest is
- * NFC-normalised, lower-cased and split with CLIP's pattern ({@code 's|'t|'re|'ve|'m|'ll|'d},
- * letter runs, single digits, runs of other non-space characters) before BPE.
+ * NFC-normalised, lower-cased and split with CLIP's pattern (the two marker strings,
+ * {@code 's|'t|'re|'ve|'m|'ll|'d}, letter runs, single digits, runs of other non-space characters)
+ * before BPE.
  * <b>Clean-up:</b> unlike OpenAI's reference tokenizer we apply no ftfy / {@code html.unescape}, so
  * curly quotes, HTML entities ({@code &amp;}), ligatures and fullwidth forms are tokenized as typed,
  * exactly as diffusers does (OpenAI CLIP and open_clip would give other ids for such prompts).
@@ -51,6 +52,9 @@ public final class ClipTokenizer {
 
     private static final String BUNDLED_MERGES = "merges.txt";
     private static final int BUNDLED_MERGE_COUNT = 49152 - 256 - 2;
+    private static final String BUNDLED_SOURCE = "bundled CLIP vocabulary";
+    private static Bpe bundledBpe; // guarded by ClipTokenizer.class
+    private static final String[] MARKERS = {START_OF_TEXT, END_OF_TEXT};
     private static final String[] CONTRACTIONS = {"'s", "'t", "'re", "'ve", "'m", "'ll", "'d"};
 
     private final Bpe bpe;
@@ -90,20 +94,27 @@ public final class ClipTokenizer {
      */
     public static ClipTokenizer bundled(String padToken) {
         Objects.requireNonNull(padToken, "padToken");
-        String source = "bundled CLIP vocabulary";
-        List<String[]> merges;
-        try (InputStream in = ClipTokenizer.class.getResourceAsStream(BUNDLED_MERGES)) {
-            if (in == null) {
-                throw new IllegalStateException(source + ": resource " + BUNDLED_MERGES + " is missing from sd-model");
+        return new ClipTokenizer(bundledBpe(), padToken, Set.of(), BUNDLED_SOURCE);
+    }
+
+    /** Parsed once and shared: SD 1.x and 2.x tokenizers differ only in their special tokens. */
+    private static synchronized Bpe bundledBpe() {
+        if (bundledBpe == null) {
+            List<String[]> merges;
+            try (InputStream in = ClipTokenizer.class.getResourceAsStream(BUNDLED_MERGES)) {
+                if (in == null) {
+                    throw new IllegalStateException(BUNDLED_SOURCE + ": resource " + BUNDLED_MERGES + " is missing from sd-model");
+                }
+                merges = parseMerges(new String(in.readAllBytes(), StandardCharsets.UTF_8), BUNDLED_SOURCE);
+            } catch (IOException e) {
+                throw new UncheckedIOException(BUNDLED_SOURCE + ": cannot read " + BUNDLED_MERGES, e);
             }
-            merges = parseMerges(new String(in.readAllBytes(), StandardCharsets.UTF_8), source);
-        } catch (IOException e) {
-            throw new UncheckedIOException(source + ": cannot read " + BUNDLED_MERGES, e);
+            if (merges.size() != BUNDLED_MERGE_COUNT) {
+                throw new IllegalStateException(BUNDLED_SOURCE + ": expected " + BUNDLED_MERGE_COUNT + " merges, found " + merges.size());
+            }
+            bundledBpe = new Bpe(standardVocab(merges), merges, BUNDLED_SOURCE);
         }
-        if (merges.size() != BUNDLED_MERGE_COUNT) {
-            throw new IllegalStateException(source + ": expected " + BUNDLED_MERGE_COUNT + " merges, found " + merges.size());
-        }
-        return new ClipTokenizer(new Bpe(standardVocab(merges), merges, source), padToken, Set.of(), source);
+        return bundledBpe;
     }
 
     /**
@@ -255,18 +266,37 @@ public final class ClipTokenizer {
                 continue;
             }
             int end = pieceEnd(s, i, cp);
-            for (int id : bpe.encodePiece(s.substring(i, end))) {
-                out.add(id);
+            String piece = s.substring(i, end);
+            if (piece.equals(START_OF_TEXT) || piece.equals(END_OF_TEXT)) {
+                // Not special here (typed in another case), but a piece of its own, which the
+                // byte-level step re-splits with GPT-2's pattern into "<|", the word and "|>".
+                addPiece(piece.substring(0, 2), out);
+                addPiece(piece.substring(2, piece.length() - 2), out);
+                addPiece(piece.substring(piece.length() - 2), out);
+            } else {
+                addPiece(piece, out);
             }
             i = end;
         }
     }
 
+    private void addPiece(String piece, IntStream.Builder out) {
+        for (int id : bpe.encodePiece(piece)) {
+            out.add(id);
+        }
+    }
+
     /**
      * End of the piece starting at {@code i} (a non-space {@code cp}), by CLIP's pattern
-     * {@code 's|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+}, alternatives tried in order.
+     * {@code <\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+},
+     * alternatives tried in order.
      */
     private static int pieceEnd(String s, int i, int cp) {
+        for (String marker : MARKERS) {
+            if (s.startsWith(marker, i)) {
+                return i + marker.length();
+            }
+        }
         if (cp == '\'') {
             for (String c : CONTRACTIONS) {
                 if (s.startsWith(c, i)) {

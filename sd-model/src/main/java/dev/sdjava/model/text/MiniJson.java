@@ -13,12 +13,12 @@ import java.util.Map;
  */
 final class MiniJson {
 
-    private final String text;
+    private final char[] text; // an array, not String.charAt: much faster before the JIT warms up
     private final String source;
     private int pos;
 
     private MiniJson(String text, String source) {
-        this.text = text;
+        this.text = text.toCharArray();
         this.source = source;
     }
 
@@ -28,7 +28,7 @@ final class MiniJson {
         json.skipWhitespace();
         Object value = json.value(0);
         json.skipWhitespace();
-        if (json.pos != text.length()) {
+        if (json.pos != json.text.length) {
             throw json.error("trailing characters after the JSON value");
         }
         return value;
@@ -38,10 +38,10 @@ final class MiniJson {
         if (depth > 512) {
             throw error("nesting deeper than 512 levels");
         }
-        if (pos >= text.length()) {
+        if (pos >= text.length) {
             throw error("unexpected end of input");
         }
-        char c = text.charAt(pos);
+        char c = text[pos];
         return switch (c) {
             case '{' -> object(depth);
             case '[' -> array(depth);
@@ -106,19 +106,19 @@ final class MiniJson {
         pos++; // opening quote
         int start = pos;
         // Fast path: no escapes, the common case for vocabulary entries.
-        while (pos < text.length()) {
-            char c = text.charAt(pos);
+        while (pos < text.length) {
+            char c = text[pos];
             if (c == '"') {
-                return text.substring(start, pos++);
+                return new String(text, start, pos++ - start);
             }
             if (c == '\\') {
                 break;
             }
             pos++;
         }
-        StringBuilder sb = new StringBuilder(text.substring(start, pos));
-        while (pos < text.length()) {
-            char c = text.charAt(pos++);
+        StringBuilder sb = new StringBuilder().append(text, start, pos - start);
+        while (pos < text.length) {
+            char c = text[pos++];
             if (c == '"') {
                 return sb.toString();
             }
@@ -126,10 +126,10 @@ final class MiniJson {
                 sb.append(c);
                 continue;
             }
-            if (pos >= text.length()) {
+            if (pos >= text.length) {
                 break;
             }
-            char e = text.charAt(pos++);
+            char e = text[pos++];
             switch (e) {
                 case '"', '\\', '/' -> sb.append(e);
                 case 'b' -> sb.append('\b');
@@ -138,14 +138,18 @@ final class MiniJson {
                 case 'r' -> sb.append('\r');
                 case 't' -> sb.append('\t');
                 case 'u' -> {
-                    if (pos + 4 > text.length()) {
+                    if (pos + 4 > text.length) {
                         throw error("truncated \\u escape");
                     }
-                    try {
-                        sb.append((char) Integer.parseInt(text, pos, pos + 4, 16));
-                    } catch (NumberFormatException ex) {
-                        throw error("bad \\u escape");
+                    int code = 0;
+                    for (int k = 0; k < 4; k++) {
+                        int digit = Character.digit(text[pos + k], 16);
+                        if (digit < 0) {
+                            throw error("bad \\u escape");
+                        }
+                        code = code << 4 | digit;
                     }
+                    sb.append((char) code);
                     pos += 4;
                 }
                 default -> throw error("bad escape \\" + e);
@@ -156,10 +160,10 @@ final class MiniJson {
 
     private Object number() {
         int start = pos;
-        while (pos < text.length() && "+-0123456789.eE".indexOf(text.charAt(pos)) >= 0) {
+        while (pos < text.length && "+-0123456789.eE".indexOf(text[pos]) >= 0) {
             pos++;
         }
-        String s = text.substring(start, pos);
+        String s = new String(text, start, pos - start);
         try {
             if (s.indexOf('.') < 0 && s.indexOf('e') < 0 && s.indexOf('E') < 0) {
                 return Long.parseLong(s);
@@ -172,7 +176,7 @@ final class MiniJson {
     }
 
     private Object literal(String word, Object value) {
-        if (!text.startsWith(word, pos)) {
+        if (pos + word.length() > text.length || !word.equals(new String(text, pos, word.length()))) {
             throw error("expected a JSON value");
         }
         pos += word.length();
@@ -180,8 +184,8 @@ final class MiniJson {
     }
 
     private void skipWhitespace() {
-        while (pos < text.length()) {
-            char c = text.charAt(pos);
+        while (pos < text.length) {
+            char c = text[pos];
             if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
                 return;
             }
@@ -190,7 +194,7 @@ final class MiniJson {
     }
 
     private char peek() {
-        return pos < text.length() ? text.charAt(pos) : '\0';
+        return pos < text.length ? text[pos] : '\0';
     }
 
     private void expect(char c) {

@@ -102,11 +102,27 @@ class ClipTokenizerTest {
         assertEquals(8, differing);
     }
 
+    /** 302 random, mostly hostile prompts against transformers' ids (see the file's description). */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("tokenizers")
+    void matchesTransformersOnRandomPrompts(String model, String vocab, ClipTokenizer tokenizer) {
+        Map<?, ?> cases = (Map<?, ?>) MiniJson.parse(readResource("transformers_random_prompts.json"), "transformers_random_prompts.json");
+        List<?> prompts = (List<?>) cases.get("prompts");
+        List<?> expected = (List<?>) cases.get(model);
+        assertEquals(302, prompts.size());
+        for (int i = 0; i < prompts.size(); i++) {
+            String prompt = (String) prompts.get(i);
+            assertArrayEquals(Golden.ints(expected.get(i)), tokenizer.encode(prompt), () -> model + " ids of " + prompt.codePoints()
+                    .mapToObj(cp -> cp >= 32 && cp < 127 ? Character.toString(cp) : String.format("\\u{%x}", cp)).collect(Collectors.joining()));
+        }
+    }
+
     @Test
     void specialTokensTypedInThePromptBecomeSpecialIds() {
         assertArrayEquals(new int[] {320, 49407, 2368}, SD1_BUNDLED.encode("a<|endoftext|>cat"));
-        // Matched before lower-casing, as transformers does: upper case is ordinary text.
-        assertTrue(SD1_BUNDLED.encode("<|ENDOFTEXT|>").length > 1);
+        // Matched before lower-casing, as transformers does: upper case is ordinary text, split
+        // "<|", "endoftext", "|>" by the byte-level step (ids from transformers 5.18).
+        assertArrayEquals(new int[] {27, 347, 40786, 4160, 91, 285, 287}, SD1_BUNDLED.encode("<|ENDOFTEXT|>@"));
         // SD 2.x's pad token '!' is special too (golden README §11); SD 1.x's '!' is ordinary BPE.
         assertArrayEquals(new int[] {2781, 0, 0}, SD2_BUNDLED.encode("wow!!"));
         assertArrayEquals(new int[] {2781, 748}, SD1_BUNDLED.encode("wow!!"));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -72,6 +73,44 @@ class PromptParserTest {
         assertEquals(List.of(text("", 1.0), brk, text("a", 1.0)), PromptParser.parseAttention("BREAK a"));
         // Inside brackets BREAK still splits (A1111 would weight the word instead).
         assertEquals(List.of(text("x", 1.1), brk, text("y", 1.1)), PromptParser.parseAttention("(x BREAK y)"));
+    }
+
+    /** A1111's own results on random prompts (see the resource's description). */
+    @Test
+    void matchesA1111OnRandomPrompts() throws Exception {
+        String json;
+        try (var in = PromptParserTest.class.getResourceAsStream("a1111_random_prompts.json")) {
+            json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        Map<?, ?> cases = (Map<?, ?>) MiniJson.parse(json, "a1111_random_prompts.json");
+        List<?> attention = (List<?>) cases.get("attention");
+        assertEquals(400, attention.size());
+        for (Object o : attention) {
+            Map<?, ?> c = (Map<?, ?>) o;
+            List<PromptParser.Fragment> expected = ((List<?>) c.get("fragments")).stream().map(f -> (List<?>) f)
+                    .map(f -> "BREAK".equals(f.get(0)) && ((Number) f.get(1)).doubleValue() == -1 ? PromptParser.Fragment.BREAK_MARKER
+                            : text((String) f.get(0), ((Number) f.get(1)).doubleValue()))
+                    .toList();
+            assertEquals(expected, PromptParser.parseAttention((String) c.get("prompt")), () -> "prompt " + c.get("prompt"));
+        }
+        List<?> chunked = (List<?>) cases.get("chunks");
+        assertEquals(120, chunked.size());
+        for (Object o : chunked) {
+            Map<?, ?> c = (Map<?, ?>) o;
+            List<?> ids = (List<?>) c.get("ids");
+            List<?> weights = (List<?>) c.get("weights");
+            PromptChunks chunks = A1111.parse((String) c.get("prompt"));
+            assertEquals(ids.size(), chunks.chunkCount(), () -> "chunks of " + c.get("prompt"));
+            for (int k = 0; k < ids.size(); k++) {
+                assertArrayEquals(Golden.ints(ids.get(k)), chunks.ids(k), () -> "ids of " + c.get("prompt"));
+                List<?> w = (List<?>) weights.get(k);
+                float[] expected = new float[w.size()];
+                for (int j = 0; j < expected.length; j++) {
+                    expected[j] = (float) ((Number) w.get(j)).doubleValue();
+                }
+                assertArrayEquals(expected, chunks.weights(k), () -> "weights of " + c.get("prompt"));
+            }
+        }
     }
 
     // --- chunks

@@ -1,0 +1,248 @@
+package dev.sdjava.bench;
+
+import dev.sdjava.kernels.Kernels;
+import dev.sdjava.model.Checkpoint;
+import dev.sdjava.model.ModelConfig;
+import dev.sdjava.model.diffusion.UNet;
+import dev.sdjava.model.diffusion.VaeDecoder;
+import dev.sdjava.model.diffusion.VaeEncoder;
+import dev.sdjava.model.text.ClipTextEncoder;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE]}: SD 1.5 end to end on a random-weight
+ * checkpoint of the real shape ({@link RandomCheckpoint}): load, text encoding, one U-Net step with and without
+ * guidance, VAE decode and encode, a 20-step txt2img; each the median of {@code runs} after a warm-up run,
+ * with achieved GFLOP/s (FLOPs counted from the architecture) and its fraction of the measured FMA peak,
+ * the peak RSS, and a per-kind breakdown of one guided step. Parts whose code is not in the project yet are
+ * reported as null, with a note saying so. Inputs are random (latents N(0, 1), a fixed prompt's token ids);
+ * the outputs are checked to be finite, so a broken kernel cannot pass for a fast one.
+ */
+final class E2eBench {
+    private static final SdArchitecture ARCH = SdArchitecture.SD15;
+
+    private final int size;
+    private final int runs;
+    private final PrintStream out;
+    private final Map<String, Object> report = new LinkedHashMap<>();
+    private final List<String> notes = new ArrayList<>();
+    private FmaPeak.Result peak;
+
+    private E2eBench(int size, int runs, PrintStream out) {
+        this.size = size;
+        this.runs = runs;
+        this.out = out;
+    }
+
+    static int run(List<String> args) throws IOException {
+        int size = 512, runs = 3;
+        Path json = null, checkpoint = null;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            switch (a) {
+                case "--size" -> size = intOption(args, ++i, a);
+                case "--runs" -> runs = intOption(args, ++i, a);
+                case "--json" -> json = Path.of(option(args, ++i, a));
+                case "--checkpoint" -> checkpoint = Path.of(option(args, ++i, a));
+                default -> throw new IllegalArgumentException("unknown option '" + a + "' for 'bench e2e'; expected"
+                        + " --size 256|512|768, --runs N, --json FILE, --checkpoint FILE");
+            }
+        }
+        if (size % 64 != 0 || size < 64) {
+            throw new IllegalArgumentException("--size must be a multiple of 64 (the U-Net halves 64x64 latents three"
+                    + " times), was " + size);
+        }
+        if (runs < 1) {
+            throw new IllegalArgumentException("--runs must be at least 1, was " + runs);
+        }
+        E2eBench bench = new E2eBench(size, runs, System.out);
+        Path file = checkpoint != null ? checkpoint : RandomCheckpoint.sd15(cacheDir(), System.out);
+        bench.measure(file);
+        if (json != null) {
+            Files.writeString(json, Json.write(bench.report));
+            System.out.println("wrote " + json);
+        }
+        return 0;
+    }
+
+    private void measure(Path file) {
+        int threads = BenchMain.kernelThreads();
+        peak = FmaPeak.measure(threads, 3);
+        Kernels base = Kernels.get();
+        ProfilingKernels profiling = new ProfilingKernels(base);
+        report.put("date", Instant.now().toString());
+        report.put("provider", base.name());
+        report.put("threads", threads);
+        report.put("size", size);
+        report.put("checkpoint", file.toString());
+        report.put("peak_gflops", peak.peak());
+        report.put("peak_gflops_1_thread", peak.gflops1());
+        out.printf("SD 1.5 end to end at %dx%d, %s kernels, %d threads; %s%n", size, size, base.name(), threads,
+                Machine.describe());
+        out.printf("FP32 FMA peak: %.1f GFLOP/s (%d threads), %.1f GFLOP/s (1 thread)%n", peak.peak(), threads,
+                peak.gflops1());
+
+        if (!Machine.resetPeakRss()) {
+            notes.add("peak_rss_mb: could not reset the peak RSS; it may include writing the checkpoint");
+        }
+        long start = System.nanoTime();
+        try (Checkpoint checkpoint = Checkpoint.open(file)) {
+            ModelConfig config = checkpoint.config();
+            // The U-Net and VAE take their kernels as a parameter: they get the profiling proxy. The text encoder
+            // picks Kernels.get() itself and is not broken down.
+            Kernels k = profiling.kernels();
+            ClipTextEncoder text = new ClipTextEncoder(checkpoint.textEncoder(), config.textEncoder());
+            UNet unet = UNet.load(checkpoint.unet(), config.unet(), config.unetHeads(), k);
+            VaeDecoder decoder = VaeDecoder.load(checkpoint.vae(), config.vae(), k);
+            VaeEncoder encoder = VaeEncoder.load(checkpoint.vae(), config.vae(), k);
+            double loadSeconds = (System.nanoTime() - start) * 1e-9;
+            put("load", loadSeconds, Double.NaN);
+            out.printf("%-32s %9.2f s  (open the file, prepare every network's weights; once)%n", "load", loadSeconds);
+
+            int[] ids = promptIds();
+            int tokens = ARCH.tokens(), width = ARCH.textHidden();
+            float[] context = new float[ids.length * width];
+            Timing t = Timing.of(1, runs, () -> text.encode(ids, 2, 0, context));
+            report("text_encode", "text encode (batch 2)", t, ArchitectureFlops.textEncode(ARCH, 2).total());
+
+            int latent = size / 8, channels = ARCH.latentChannels();
+            float[] latents = random(2 * channels * latent * latent, 1f);
+            float[] noise = new float[latents.length];
+            float[] timestep = {500f};
+            t = Timing.of(1, runs, () -> unet.forward(latents, 2, latent, latent, timestep, context, tokens, noise));
+            report("unet_step_guided", "U-Net step, guided (batch 2)", t, ArchitectureFlops.unet(ARCH, 2, latent, latent).total());
+            checkFinite("U-Net output", noise);
+
+            profiling.reset();
+            unet.forward(latents, 2, latent, latent, timestep, context, tokens, noise);
+            report.put("unet_step_breakdown", profiling.breakdown());
+            printBreakdown(profiling.breakdown(), ArchitectureFlops.unet(ARCH, 2, latent, latent));
+
+            float[] condContext = Arrays.copyOfRange(context, tokens * width, 2 * tokens * width);
+            t = Timing.of(1, runs, () -> unet.forward(latents, 1, latent, latent, timestep, condContext, tokens, noise));
+            report("unet_step", "U-Net step, unguided (batch 1)", t, ArchitectureFlops.unet(ARCH, 1, latent, latent).total());
+
+            float[] image = new float[3 * size * size];
+            t = Timing.of(1, runs, () -> decoder.decode(latents, 1, latent, latent, image));
+            report("vae_decode", "VAE decode " + latent + "x" + latent + " -> " + size + "x" + size, t,
+                    ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
+            checkFinite("VAE decoder output", image);
+
+            float[] mean = new float[channels * latent * latent];
+            float[] logvar = new float[mean.length];
+            t = Timing.of(1, runs, () -> encoder.encode(image, 1, size, size, mean, logvar));
+            report("vae_encode", "VAE encode " + size + "x" + size, t, ArchitectureFlops.vaeEncode(ARCH, size, size).total());
+
+            missing("txt2img_20_steps", "the txt2img pipeline is not in the project yet");
+        }
+        double rss = Machine.peakRssMb();
+        report.put("peak_rss_mb", rss);
+        out.printf("%-32s %9.0f MiB (VmHWM)%n", "peak RSS", rss);
+        report.put("load_average_at_end", Machine.loadAverage());
+        report.put("notes", notes);
+        notes.forEach(n -> out.println("note: " + n));
+    }
+
+    /** Records a timed part: {@code KEY_s} (median), its GFLOP/s and fraction of the FMA peak. */
+    private void report(String key, String label, Timing t, double flops) {
+        double s = t.median();
+        put(key, s, flops);
+        out.printf("%-32s %9.3f s  %8.1f GFLOP/s  %.3f of peak   (median of %d; runs %s)%n", label, s,
+                flops / s * 1e-9, flops / s * 1e-9 / peak.peak(), runs, Arrays.toString(rounded(t.seconds())));
+    }
+
+    private void put(String key, double seconds, double flops) {
+        report.put(key + "_s", seconds);
+        if (!Double.isNaN(flops)) {
+            report.put(key + "_tflop", flops * 1e-12);
+            report.put(key + "_gflops", flops / seconds * 1e-9);
+            report.put(key + "_fraction_of_peak", flops / seconds * 1e-9 / peak.peak());
+        }
+    }
+
+    private void missing(String key, String why) {
+        report.put(key + "_s", null);
+        report.put(key + "_fraction_of_peak", null);
+        notes.add(key + ": " + why);
+    }
+
+    /** Per op kind: measured seconds and share of the step, counted FLOPs and GFLOP/s (the profiler counts what the kernels were asked to do). */
+    private void printBreakdown(Map<String, Map<String, Object>> measured, ArchitectureFlops.Count counted) {
+        double total = measured.values().stream().mapToDouble(m -> (double) m.get("seconds")).sum();
+        out.printf("  one guided step by op kind (kernel time %.2f s; architecture count %.3f TFLOP):%n", total,
+                counted.total() * 1e-12);
+        measured.forEach((kind, m) -> {
+            double s = (double) m.get("seconds"), f = (double) m.get("flops");
+            out.printf("    %-10s %7.2f s %5.1f%%  %5d calls  %8.3f TFLOP  %8s GFLOP/s%n", kind, s, 100 * s / total,
+                    (long) m.get("calls"), f * 1e-12, f > 0 ? String.format("%.1f", f / s * 1e-9) : "-");
+        });
+    }
+
+    private static void checkFinite(String what, float[] x) {
+        for (float v : x) {
+            if (!Float.isFinite(v)) {
+                throw new IllegalStateException(what + " holds " + v + ": the random weights or the kernels are off");
+            }
+        }
+    }
+
+    private static float[] random(int n, float sd) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextGaussian() * sd;
+        }
+        return a;
+    }
+
+    /** An empty prompt and a short one, padded with end-of-text to 77 tokens: the guided batch. */
+    private static int[] promptIds() {
+        int bos = 49406, eos = 49407, n = ARCH.tokens();
+        int[] ids = new int[2 * n];
+        Arrays.fill(ids, eos);
+        ids[0] = bos;
+        ids[n] = bos;
+        int[] words = {320, 2183, 536, 2201, 530, 518, 1873, 267, 6651, 1510}; // a short prompt's worth of tokens
+        System.arraycopy(words, 0, ids, n + 1, words.length);
+        return ids;
+    }
+
+    private static double[] rounded(double[] s) {
+        return Arrays.stream(s).map(v -> Math.round(v * 1000) / 1000.0).toArray();
+    }
+
+    /** {@code .cache/} at the root of the sd-java checkout the command runs in, else in the working directory. */
+    static Path cacheDir() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("sd")) && Files.isDirectory(p.resolve("sd-bench"))) {
+                return p.resolve(".cache");
+            }
+        }
+        return Path.of(".cache").toAbsolutePath();
+    }
+
+    private static String option(List<String> args, int i, String name) {
+        if (i >= args.size()) {
+            throw new IllegalArgumentException(name + " needs a value");
+        }
+        return args.get(i);
+    }
+
+    private static int intOption(List<String> args, int i, String name) {
+        String v = option(args, i, name);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " needs a whole number, was '" + v + "'");
+        }
+    }
+}
