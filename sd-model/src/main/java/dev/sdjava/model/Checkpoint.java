@@ -402,11 +402,14 @@ public final class Checkpoint implements AutoCloseable {
                     options.textEncoderHeads() != null ? options.textEncoderHeads() : textHeads, activation, eps);
             VaeConfig vae = VaeConfig.detect(tensors(Component.VAE), vaeScale);
             StringBuilder report = new StringBuilder();
-            if (unet.levels() == 0 || vae.levels() == 0) {
-                notes.add("found no " + (unet.levels() == 0 ? "U-Net down_blocks" : "VAE encoder.down_blocks")
-                        + " (single files: input_blocks / encoder.down), so the layout is unknown");
+            if (unet.levels() == 0) {
+                notes.add("found no U-Net down_blocks (single files: input_blocks), so its layout is unknown");
             } else {
                 check(Component.UNET, unet.schema(), report, unet.toString());
+            }
+            if (vae.levels() == 0) {
+                notes.add("found no VAE encoder.down_blocks (single files: encoder.down), so its layout is unknown");
+            } else {
                 check(Component.VAE, vae.schema(), report, vae.toString());
             }
             check(Component.TEXT_ENCODER, text.schema(), report, "width " + text.width() + ", " + text.layers() + " layers");

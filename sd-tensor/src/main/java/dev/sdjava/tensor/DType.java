@@ -105,7 +105,7 @@ public enum DType {
 
     /** FP8 E4M3 (the "fn" variant safetensors uses): bias 7, no infinities, S.1111.111 is NaN. */
     public static float e4m3ToFloat(byte b) {
-        int sign = (b & 0x80) != 0 ? -1 : 1;
+        float sign = (b & 0x80) != 0 ? -1f : 1f; // a float, so that 0x80 decodes to -0.0
         int exponent = (b >>> 3) & 0xf;
         int mantissa = b & 0x7;
         if (exponent == 0xf && mantissa == 0x7) {

@@ -49,7 +49,7 @@ public final class SafeTensors implements AutoCloseable {
     private final SequencedMap<String, Tensor> tensors;
     private final Map<String, String> metadata;
     private final List<Arena> arenas;
-    private boolean closed;
+    private volatile boolean closed;
 
     private SafeTensors(Path path, Map<String, Tensor> tensors, Map<String, String> metadata, List<Arena> arenas) {
         this.path = path;
@@ -88,6 +88,9 @@ public final class SafeTensors implements AutoCloseable {
 
     /** The tensor called {@code name}, a view of the mapped file. */
     public Tensor tensor(String name) {
+        if (closed) {
+            throw new IllegalStateException(path + " is closed");
+        }
         Tensor t = tensors.get(name);
         if (t == null) {
             throw new IllegalArgumentException(path + " has no tensor \"" + name + "\" (it has " + tensors.size() + ")");

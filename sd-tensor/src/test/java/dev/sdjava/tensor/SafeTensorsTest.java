@@ -79,6 +79,7 @@ class SafeTensorsTest {
         st.close();
         st.close();
         assertThrows(IllegalStateException.class, () -> t.getFloat(0));
+        assertThrows(IllegalStateException.class, () -> st.tensor("encoder.conv_in.weight"));
     }
 
     /** Splits the golden UNet into two shards plus an index, as diffusers saves large models. */
@@ -142,5 +143,26 @@ class SafeTensorsTest {
 
         Files.writeString(index, "{\"weight_map\": [] }");
         assertThrows(SafeTensorsFormatException.class, () -> SafeTensors.open(index));
+    }
+
+    /** Offsets past 2 GiB work (a sparse file: the 3 GB of zeros take no disk). */
+    @Test
+    void readsTensorsBeyondTwoGigabytes() throws IOException {
+        long big = 3_000_000_000L;
+        String header = "{\"big\":{\"dtype\":\"U8\",\"shape\":[" + big + "],\"data_offsets\":[0," + big + "]},"
+                + "\"tail\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[" + big + "," + (big + 4) + "]}}";
+        byte[] h = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Path file = dir.resolve("big.safetensors");
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + h.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.write(b.putLong(h.length).put(h).flip(), 0);
+            ch.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, 2.5f), 8 + h.length + big);
+        }
+        try (SafeTensors st = SafeTensors.open(file)) {
+            assertEquals(big, st.tensor("big").byteSize());
+            assertEquals(0f, st.tensor("big").getFloat(big - 1));
+            assertArrayEquals(new float[] {2.5f}, st.tensor("tail").toFloatArray());
+        }
     }
 }
