@@ -52,6 +52,8 @@ final class TensorSchema {
                 p.missing.add(describe(name, fileName));
             } else if (!Arrays.equals(t.shape(), shape)) {
                 p.misshaped.add(describe(name, fileName) + " is " + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(shape));
+            } else if (!t.dtype().isFloatingPoint()) {
+                p.misshaped.add(describe(name, fileName) + " is " + t.dtype() + ", expected a floating-point type");
             }
         });
         actual.keySet().stream().filter(n -> !shapes.containsKey(n))
@@ -67,6 +69,7 @@ final class TensorSchema {
     /** A check's findings, each list complete. */
     static final class Problems {
         final List<String> missing = new ArrayList<>();
+        /** Wrong shape or a non-float dtype. */
         final List<String> misshaped = new ArrayList<>();
         final List<String> unexpected = new ArrayList<>();
 

@@ -143,6 +143,28 @@ class CheckpointTest {
     }
 
     @Test
+    void singleFilesWithoutYamlGetTheFamilyDefaults(@TempDir Path tmp) throws IOException {
+        Path sd1 = Files.copy(TestData.model("tiny-sd1.safetensors"), tmp.resolve("a.safetensors"));
+        try (Checkpoint cp = Checkpoint.open(sd1, TestData.singleFileOptions())) {
+            assertEquals(PredictionType.EPSILON, cp.config().predictionType());
+            assertEquals(AttentionHeads.perLevel(8).toString(), cp.config().unetHeads().toString());
+        }
+        Path sd2 = Files.copy(TestData.model("tiny-sd2v.safetensors"), tmp.resolve("b.safetensors"));
+        try (Checkpoint cp = Checkpoint.open(sd2, TestData.singleFileOptions())) {
+            assertEquals(PredictionType.V_PREDICTION, cp.config().predictionType());
+            assertEquals(AttentionHeads.ofHeadDim(64).toString(), cp.config().unetHeads().toString());
+        }
+        // A yaml elsewhere, given explicitly; and one that contradicts the tensors.
+        try (Checkpoint cp = Checkpoint.open(sd2, TestData.singleFileOptions().withLdmConfig(TestData.model("tiny-sd2v.yaml")))) {
+            assertEquals(PredictionType.V_PREDICTION, cp.config().predictionType());
+            assertEquals(AttentionHeads.ofHeadDim(16).toString(), cp.config().unetHeads().toString());
+        }
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> Checkpoint.open(sd2, TestData.singleFileOptions().withLdmConfig(TestData.model("tiny-sd1.yaml"))));
+        assertTrue(e.getMessage().contains("tiny-sd1.yaml says context_dim 32, but the U-Net's cross-attention takes 64"), e.getMessage());
+    }
+
+    @Test
     void optionsOverrideWhatConfigsSay() {
         LoadOptions options = TestData.singleFileOptions().withPredictionType(PredictionType.V_PREDICTION)
                 .withUnetHeads(AttentionHeads.ofHeadDim(8));
@@ -238,6 +260,7 @@ class CheckpointTest {
                 "cond_stage_model.transformer.text_model.encoder.layers.1.mlp.fc2.bias");
         String reshaped = "model.diffusion_model.output_blocks.5.1.proj_in.weight";
         String extra = "model.diffusion_model.middle_block.1.transformer_blocks.0.attn3.to_q.weight";
+        String integer = "model.diffusion_model.out.0.bias";
         try (SafeTensors good = SafeTensors.open(TestData.model("tiny-sd1.safetensors")); Arena arena = Arena.ofConfined()) {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (String name : good.names()) {
@@ -247,6 +270,7 @@ class CheckpointTest {
                 }
             }
             tensors.put(extra, Tensor.allocate(arena, DType.F16, 64, 64));
+            tensors.put(integer, Tensor.allocate(arena, DType.I32, 32)); // replaces the F16 bias
             tensors.put("model_ema.decay", Tensor.allocate(arena, DType.F32)); // harmless extras real files carry
             tensors.put("first_stage_model.loss.logvar", Tensor.allocate(arena, DType.F32));
             SafeTensors.write(bad, tensors, Map.of());
@@ -260,6 +284,7 @@ class CheckpointTest {
         assertTrue(message.contains("(down_blocks.1.resnets.0.conv1.weight)"), "gives the diffusers name too:\n" + message);
         assertTrue(message.contains(reshaped + " (up_blocks.1.attentions.2.proj_in.weight) is [64, 64], expected [64, 64, 1, 1]"), message);
         assertTrue(message.contains(extra), message);
+        assertTrue(message.contains(integer + " (conv_norm_out.bias) is I32, expected a floating-point type"), message);
         assertTrue(!message.contains("model_ema") && !message.contains("loss.logvar"), message);
     }
 

@@ -1,5 +1,7 @@
 package dev.sdjava.sampling;
 
+import java.util.Objects;
+
 /**
  * One sampling run: a sampler's update rule driven by a {@link Denoiser} over a {@link Schedule}.
  * An instance holds the run's preallocated buffers and solver history (nothing is allocated
@@ -44,6 +46,8 @@ public abstract sealed class Sampler permits DdimSampler, PndmSampler, EulerSamp
 
     /** A sampler of {@code schedule.sampler()} kind for latents of {@code latentSize} elements. */
     public static Sampler create(Schedule schedule, Prediction prediction, int latentSize) {
+        Objects.requireNonNull(schedule, "schedule");
+        Objects.requireNonNull(prediction, "prediction");
         return switch (schedule.sampler()) {
             case DDIM -> new DdimSampler(schedule, prediction, latentSize);
             case PNDM -> new PndmSampler(schedule, prediction, latentSize);
@@ -61,12 +65,9 @@ public abstract sealed class Sampler permits DdimSampler, PndmSampler, EulerSamp
         return schedule;
     }
 
-    /** Whether {@link #sample} needs a generator (Euler a, DPM++ 2M SDE, LCM). */
+    /** Whether {@link #sample} needs a generator (see {@link SamplerKind#drawsNoise()}). */
     public final boolean drawsNoise() {
-        return switch (schedule.sampler()) {
-            case EULER_A, DPMPP_2M_SDE, LCM -> true;
-            default -> false;
-        };
+        return schedule.sampler().drawsNoise();
     }
 
     /**

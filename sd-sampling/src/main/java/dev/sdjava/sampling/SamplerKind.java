@@ -43,6 +43,14 @@ public enum SamplerKind {
         };
     }
 
+    /** Whether each step draws fresh noise from the generator (Euler a, DPM++ 2M SDE, LCM). */
+    public boolean drawsNoise() {
+        return switch (this) {
+            case EULER_A, DPMPP_2M_SDE, LCM -> true;
+            default -> false;
+        };
+    }
+
     /** Parses a stable name. */
     public static SamplerKind of(String id) {
         for (SamplerKind k : values()) {

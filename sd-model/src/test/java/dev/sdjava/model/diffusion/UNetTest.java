@@ -2,14 +2,18 @@ package dev.sdjava.model.diffusion;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdjava.kernels.Kernels;
 import dev.sdjava.model.AttentionHeads;
 import dev.sdjava.model.Checkpoint;
+import dev.sdjava.model.UNetConfig;
 import dev.sdjava.model.diffusion.Goldens.Source;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -117,5 +121,59 @@ class UNetTest {
                 g.get("nonsquare.encoder_hidden_states"), tokens, other);
         unet.forward(g.get("sample"), 2, 8, 8, g.get("timesteps_fractional"), g.get("encoder_hidden_states"), tokens, again);
         assertArrayEquals(first, again);
+    }
+
+    /**
+     * Any latent size runs (5x7 goes 5→3→2→1 and back up through sizes that are not doubles), and a batch of two
+     * is two independent evaluations: each element gets its own timestep and text.
+     */
+    @Test
+    void oddLatentSizeBatchOfTwoEqualsTwoSingleCalls() {
+        UNet unet = unet(Source.SD1_FOLDER);
+        int plane = 4 * 5 * 7;
+        int contextSize = 77 * unet.config().crossAttentionDim();
+        Random random = new Random(42);
+        float[] sample = gaussian(random, 2 * plane);
+        float[] context = gaussian(random, 2 * contextSize);
+        float[] timesteps = {981.5f, 3};
+        float[] both = new float[2 * plane];
+        unet.forward(sample, 2, 5, 7, timesteps, context, 77, both);
+        for (int b = 0; b < 2; b++) {
+            float[] one = new float[plane];
+            unet.forward(Arrays.copyOfRange(sample, b * plane, (b + 1) * plane), 1, 5, 7, new float[] {timesteps[b]},
+                    Arrays.copyOfRange(context, b * contextSize, (b + 1) * contextSize), 77, one);
+            Goldens.assertClose("batch element " + b, one, Arrays.copyOfRange(both, b * plane, (b + 1) * plane),
+                    Goldens.MAX_ABS, Goldens.REL_L2);
+        }
+    }
+
+    @Test
+    void badInputIsNamed() {
+        UNet unet = unet(Source.SD1_FOLDER);
+        float[] sample = new float[4 * 8 * 8];
+        float[] out = new float[4 * 8 * 8];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> unet.forward(sample, 1, 8, 8, new float[] {1}, new float[10], 77, out));
+        assertTrue(e.getMessage().contains("context"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> unet.forward(sample, 2, 8, 8, new float[] {1}, new float[2 * 77 * 32], 77, new float[2 * 4 * 8 * 8]));
+        assertTrue(e.getMessage().contains("sample"), e.getMessage());
+
+        Checkpoint checkpoint = Source.SD1_FOLDER.checkpoint();
+        UNetConfig c = checkpoint.config().unet();
+        UNetConfig wrongContext = new UNetConfig(c.inChannels(), c.outChannels(), c.blockWidths(), c.layersPerBlock(),
+                c.attention(), c.transformerDepth(), 48, c.linearProjection(), c.timeEmbedDim());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> UNet.load(checkpoint.unet(), wrongContext, AttentionHeads.perLevel(2), Kernels.get()));
+        assertTrue(e.getMessage().contains("down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight")
+                && e.getMessage().contains("[32, 48]"), e.getMessage());
+    }
+
+    private static float[] gaussian(Random random, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        return x;
     }
 }
