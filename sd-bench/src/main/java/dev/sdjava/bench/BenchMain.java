@@ -5,7 +5,7 @@ import java.util.List;
 /** {@code ./sd bench ...}: kernel and end-to-end benchmarks. */
 public final class BenchMain {
     private static final String USAGE = """
-            usage: ./sd bench kernels [--quick] [--json FILE]
+            usage: ./sd bench kernels [--quick] [--only REGEX] [--json FILE]
                        JMH benchmarks of the kernels at SD 1.5's shapes, beside this machine's measured FMA peak
                    ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--checkpoint FILE]
                        SD 1.5 end to end on random weights of the real shape (written once to .cache/)
@@ -24,7 +24,7 @@ public final class BenchMain {
                 case "kernels" -> KernelSuite.run(rest);
                 case "e2e" -> E2eBench.run(rest);
                 case "peak" -> {
-                    new KernelSuite(false, kernelThreads(), System.out).measurePeak();
+                    new KernelSuite(false, java.util.regex.Pattern.compile(".*"), kernelThreads(), System.out).measurePeak();
                     yield 0;
                 }
                 case "help", "--help", "-h" -> {

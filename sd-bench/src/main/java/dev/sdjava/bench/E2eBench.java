@@ -7,6 +7,13 @@ import dev.sdjava.model.diffusion.UNet;
 import dev.sdjava.model.diffusion.VaeDecoder;
 import dev.sdjava.model.diffusion.VaeEncoder;
 import dev.sdjava.model.text.ClipTextEncoder;
+import dev.sdjava.sampling.NoiseSchedule;
+import dev.sdjava.sampling.Prediction;
+import dev.sdjava.sampling.Sampler;
+import dev.sdjava.sampling.SamplerKind;
+import dev.sdjava.sampling.Schedule;
+import dev.sdjava.sampling.ScheduleKind;
+import dev.sdjava.sampling.TorchGenerator;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -142,7 +149,14 @@ final class E2eBench {
             t = Timing.of(1, runs, () -> encoder.encode(image, 1, size, size, mean, logvar));
             report("vae_encode", "VAE encode " + size + "x" + size, t, ArchitectureFlops.vaeEncode(ARCH, size, size).total());
 
-            missing("txt2img_20_steps", "the txt2img pipeline is not in the project yet");
+            int steps = 20;
+            Timing whole = Timing.of(0, 1, () -> txt2img(text, unet, decoder, ids, steps, latent, image));
+            report("txt2img_20_steps", "txt2img, " + steps + " steps (once)", whole,
+                    ArchitectureFlops.textEncode(ARCH, 2).total() + steps * ArchitectureFlops.unet(ARCH, 2, latent, latent).total()
+                            + ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
+            checkFinite("txt2img image", image);
+            notes.add("txt2img_20_steps: assembled from the public parts (text encoder, DPM++ 2M Karras sampler with"
+                    + " guidance 7.5, U-Net, VAE decoder), one run; the Pipeline class is not in the project yet");
         }
         double rss = Machine.peakRssMb();
         report.put("peak_rss_mb", rss);
@@ -173,6 +187,34 @@ final class E2eBench {
         report.put(key + "_s", null);
         report.put(key + "_fraction_of_peak", null);
         notes.add(key + ": " + why);
+    }
+
+    /** Prompt to image: encode both prompts, sample with classifier-free guidance, decode. */
+    private static void txt2img(ClipTextEncoder text, UNet unet, VaeDecoder decoder, int[] ids, int steps, int latent,
+                                float[] image) {
+        int tokens = ARCH.tokens(), n = ARCH.latentChannels() * latent * latent;
+        float guidance = 7.5f;
+        float[] context = new float[ids.length * ARCH.textHidden()];
+        text.encode(ids, 2, 0, context);
+        Schedule schedule = Schedule.create(NoiseSchedule.stableDiffusion(), SamplerKind.DPMPP_2M, ScheduleKind.KARRAS, steps);
+        Sampler sampler = Sampler.create(schedule, Prediction.EPSILON, n);
+        float[] latents = new TorchGenerator(42).randn(1, ARCH.latentChannels(), latent, latent);
+        for (int i = 0; i < n; i++) {
+            latents[i] *= schedule.initNoiseSigma();
+        }
+        float[] batch = new float[2 * n];
+        float[] predicted = new float[2 * n];
+        float[] timestep = new float[1];
+        sampler.sample((input, t, output) -> {
+            System.arraycopy(input, 0, batch, 0, n); // [unconditional, conditional]
+            System.arraycopy(input, 0, batch, n, n);
+            timestep[0] = t;
+            unet.forward(batch, 2, latent, latent, timestep, context, tokens, predicted);
+            for (int i = 0; i < n; i++) {
+                output[i] = predicted[i] + guidance * (predicted[n + i] - predicted[i]);
+            }
+        }, latents, 0, null, null);
+        decoder.decode(latents, 1, latent, latent, image);
     }
 
     /** Per op kind: measured seconds and share of the step, counted FLOPs and GFLOP/s (the profiler counts what the kernels were asked to do). */

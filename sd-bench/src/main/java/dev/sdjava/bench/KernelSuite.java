@@ -36,11 +36,13 @@ final class KernelSuite {
     }
 
     private final boolean quick;
+    private final java.util.regex.Pattern only;
     private final int threads;
     private final PrintStream out;
 
-    KernelSuite(boolean quick, int threads, PrintStream out) {
+    KernelSuite(boolean quick, java.util.regex.Pattern only, int threads, PrintStream out) {
         this.quick = quick;
+        this.only = only;
         this.threads = threads;
         this.out = out;
     }
@@ -48,9 +50,16 @@ final class KernelSuite {
     static int run(List<String> args) throws IOException {
         boolean quick = false;
         Path json = null;
+        String only = ".*";
         for (int i = 0; i < args.size(); i++) {
             switch (args.get(i)) {
                 case "--quick" -> quick = true;
+                case "--only" -> {
+                    if (i + 1 >= args.size()) {
+                        throw new IllegalArgumentException("--only needs a regular expression over case names");
+                    }
+                    only = args.get(++i);
+                }
                 case "--json" -> {
                     if (i + 1 >= args.size()) {
                         throw new IllegalArgumentException("--json needs a file name");
@@ -58,10 +67,11 @@ final class KernelSuite {
                     json = Path.of(args.get(++i));
                 }
                 default -> throw new IllegalArgumentException("unknown option '" + args.get(i)
-                        + "' for 'bench kernels'; expected --quick, --json FILE");
+                        + "' for 'bench kernels'; expected --quick, --only REGEX, --json FILE");
             }
         }
-        KernelSuite suite = new KernelSuite(quick, BenchMain.kernelThreads(), System.out);
+        KernelSuite suite = new KernelSuite(quick, java.util.regex.Pattern.compile(only), BenchMain.kernelThreads(),
+                System.out);
         FmaPeak.Result peak = suite.measurePeak();
         List<Row> rows = suite.measureKernels(peak);
         if (json != null) {
@@ -89,7 +99,8 @@ final class KernelSuite {
         List<Row> rows = new ArrayList<>();
         for (String provider : Providers.compared()) {
             for (KernelCase c : KernelCase.values()) {
-                if (provider.equals(Providers.SCALAR) && !c.scalarCheap()) {
+                if (provider.equals(Providers.SCALAR) && !c.scalarCheap()
+                        || !only.matcher(c.name().toLowerCase()).matches()) {
                     continue;
                 }
                 Row row = measure(c, provider);
@@ -112,9 +123,11 @@ final class KernelSuite {
                 .param("kernelCase", c.name())
                 .param("provider", provider)
                 .forks(1)
-                .warmupIterations(quick ? 1 : 3)
+                // The Vector API is a thousand times slower until C2 has compiled it, which can take a few
+                // seconds of calls: warm up well and report the median iteration, not the mean.
+                .warmupIterations(quick ? 3 : 5)
                 .warmupTime(TimeValue.seconds(1))
-                .measurementIterations(quick ? 2 : 5)
+                .measurementIterations(quick ? 3 : 5)
                 .measurementTime(TimeValue.seconds(quick ? 1 : 2))
                 .verbosity(System.getenv("SD_BENCH_VERBOSE") != null ? VerboseMode.NORMAL : VerboseMode.SILENT)
                 // Forks inherit this JVM's flags (the Vector API among them: KernelBenchmark checks) and class path.
@@ -124,7 +137,7 @@ final class KernelSuite {
             if (results.isEmpty()) {
                 return new Row(c, provider, Double.NaN, "the benchmark fork failed (run with SD_BENCH_VERBOSE=1)");
             }
-            return new Row(c, provider, results.iterator().next().getPrimaryResult().getScore(), null);
+            return new Row(c, provider, results.iterator().next().getPrimaryResult().getStatistics().getPercentile(50), null);
         } catch (RunnerException e) {
             return new Row(c, provider, Double.NaN, String.valueOf(e.getMessage()));
         }
