@@ -47,6 +47,18 @@ final class VMath {
         return e.blend(0f, x.compare(VectorOperators.LT, MIN_ARG)).blend(x, x.test(VectorOperators.IS_NAN));
     }
 
+    /**
+     * The lanes' sum, added first to last. Not {@code reduceLanes(ADD)}: its order is unspecified and differs
+     * between C2's intrinsic and the interpreter's fallback, so results would change once a caller is compiled.
+     */
+    static float sumLanes(FloatVector v) {
+        float sum = 0;
+        for (int i = 0; i < v.length(); i++) {
+            sum += v.lane(i);
+        }
+        return sum;
+    }
+
     /** {@code x / (1 + e^-x)}. */
     static FloatVector silu(FloatVector x) {
         return x.div(exp(x.neg()).add(1f));
