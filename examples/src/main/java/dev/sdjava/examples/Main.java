@@ -7,7 +7,7 @@ import java.util.List;
 /** {@code ./sd COMMAND ...}: the command-line interface, a dispatcher over {@link Command}s. */
 public final class Main {
     /** Every subcommand, in the order {@code ./sd help} lists them. */
-    static final List<Command> COMMANDS = List.of(new Inspect());
+    static final List<Command> COMMANDS = List.of(new Generate(false), new Generate(true), new Inspect());
 
     private Main() {
     }

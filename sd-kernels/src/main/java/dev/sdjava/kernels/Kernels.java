@@ -23,6 +23,15 @@ public interface Kernels {
     /** Short name for logs and benchmark tables, e.g. "vector-512" or "scalar". */
     String name();
 
+    /**
+     * Runs every kernel on small shapes until the JIT has compiled it, so that the first real call does not
+     * run for seconds in the interpreter (Vector API code is 100x slower there), then checks that a small
+     * GEMM reaches a sane rate and logs a warning if not. Takes a second or two; a loader calls it once,
+     * after preparing the weights. Harmless to call again.
+     */
+    default void warmUp() {
+    }
+
     // ---- weights, prepared once ----
 
     /** A linear layer: {@code weight [out, in]} (or a 1x1 conv {@code [out, in, 1, 1]}) of any float dtype, optional {@code bias [out]}. */

@@ -43,6 +43,11 @@ public class VectorKernels extends ScalarKernels {
     private static final int PIXELS = 4 * Gemm.NR;
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[Gemm.KC * PIXELS]);
 
+    @Override
+    public void warmUp() {
+        WarmUp.run(this);
+    }
+
     // ---- weights ----
 
     @Override
@@ -178,11 +183,11 @@ public class VectorKernels extends ScalarKernels {
                 float rstd = (float) (1 / Math.sqrt(squaredDeviations(x, at, n, mean) / n + eps));
                 for (int c = 0; c < perGroup; c++) {
                     float a = rstd * (gamma == null ? 1 : gamma[c0 + c]);
-                    float b = (beta == null ? 0 : beta[c0 + c]) - mean * a;
+                    float b = beta == null ? 0 : beta[c0 + c];
                     if (silu) {
-                        affineSilu(x, at + c * spatial, spatial, a, b, y);
+                        affineSilu(x, at + c * spatial, spatial, mean, a, b, y);
                     } else {
-                        affine(x, at + c * spatial, spatial, a, b, y);
+                        affine(x, at + c * spatial, spatial, mean, a, b, y);
                     }
                 }
             }
@@ -266,7 +271,7 @@ public class VectorKernels extends ScalarKernels {
     @Override
     public void scale(float[] x, float s, int n, float[] y) {
         need2(x, y, n, "scale");
-        elements(n, (from, to) -> affine(x, from, to - from, s, 0, y));
+        elements(n, (from, to) -> affine(x, from, to - from, 0, s, 0, y));
     }
 
     @Override
@@ -275,7 +280,7 @@ public class VectorKernels extends ScalarKernels {
         need(bias, (long) batch * channels, "addChannelBias bias");
         Parallel.forRange(batch * channels, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
-                affine(x, p * spatial, spatial, 1, bias[p], x);
+                affine(x, p * spatial, spatial, 0, 1, bias[p], x);
             }
         });
     }
@@ -295,7 +300,7 @@ public class VectorKernels extends ScalarKernels {
             if (i < end) {
                 acc = acc.add(FloatVector.fromArray(F, x, i, F.indexInRange(i, end)));
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += VMath.sumLanes(acc);
         }
         return total;
     }
@@ -316,32 +321,35 @@ public class VectorKernels extends ScalarKernels {
                 FloatVector d = FloatVector.fromArray(F, x, i, m).sub(mean).blend(0f, m.not());
                 acc = d.fma(d, acc);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += VMath.sumLanes(acc);
         }
         return total;
     }
 
-    /** {@code y = a·x + b} over {@code [at, at+n)}. */
-    static void affine(float[] x, int at, int n, float a, float b, float[] y) {
+    /**
+     * {@code y = (x - mean)·a + b} over {@code [at, at+n)}. Subtracting the mean first, not folding it into b,
+     * keeps a group of near-constant values (tiny variance, huge a) from cancelling catastrophically.
+     */
+    static void affine(float[] x, int at, int n, float mean, float a, float b, float[] y) {
         int i = at, end = at + n;
         for (; i + L <= end; i += L) {
-            FloatVector.fromArray(F, x, i).fma(a, b).intoArray(y, i);
+            FloatVector.fromArray(F, x, i).sub(mean).fma(a, b).intoArray(y, i);
         }
         if (i < end) {
             var m = F.indexInRange(i, end);
-            FloatVector.fromArray(F, x, i, m).fma(a, b).intoArray(y, i, m);
+            FloatVector.fromArray(F, x, i, m).sub(mean).fma(a, b).intoArray(y, i, m);
         }
     }
 
-    /** {@code y = silu(a·x + b)} over {@code [at, at+n)}: GroupNorm's affine step fused with the activation. */
-    static void affineSilu(float[] x, int at, int n, float a, float b, float[] y) {
+    /** {@code y = silu((x - mean)·a + b)} over {@code [at, at+n)}: GroupNorm's affine step fused with the activation. */
+    static void affineSilu(float[] x, int at, int n, float mean, float a, float b, float[] y) {
         int i = at, end = at + n;
         for (; i + L <= end; i += L) {
-            VMath.silu(FloatVector.fromArray(F, x, i).fma(a, b)).intoArray(y, i);
+            VMath.silu(FloatVector.fromArray(F, x, i).sub(mean).fma(a, b)).intoArray(y, i);
         }
         if (i < end) {
             var m = F.indexInRange(i, end);
-            VMath.silu(FloatVector.fromArray(F, x, i, m).fma(a, b)).intoArray(y, i, m);
+            VMath.silu(FloatVector.fromArray(F, x, i, m).sub(mean).fma(a, b)).intoArray(y, i, m);
         }
     }
 
@@ -381,7 +389,7 @@ public class VectorKernels extends ScalarKernels {
             e.intoArray(x, i, m);
             total = total.add(e);
         }
-        affine(x, at, n, 1 / total.reduceLanes(VectorOperators.ADD), 0, x);
+        affine(x, at, n, 0, 1 / VMath.sumLanes(total), 0, x);
     }
 
     static void silu(float[] x, int from, int to, float[] y) {

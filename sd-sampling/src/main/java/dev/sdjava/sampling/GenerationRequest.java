@@ -25,7 +25,8 @@ import java.util.Objects;
  * @param guidanceScale  classifier-free guidance; ≤ 1 runs the conditional half only
  * @param sampler        the sampler, or null for the model's own scheduler
  * @param schedule       how sigmas are spaced (Karras etc.; σ-based samplers only)
- * @param seed           the seed of the torch-compatible generator; image {@code i} of a batch uses {@code seed + i}
+ * @param seed           the seed of the torch-compatible generator, or {@link #RANDOM_SEED} for a random one (the
+ *                       result records it); image {@code i} of a batch uses {@code seed + i}
  * @param batchCount     how many images, one after the other
  * @param clipSkip       A1111's "Clip skip": 1 = the text encoder's last layer, 2 = the one before, ...
  * @param promptSyntax   how prompts are read
@@ -41,6 +42,8 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
     public static final int DEFAULT_STEPS = 20;
     public static final double DEFAULT_GUIDANCE = 7.5;
     public static final double DEFAULT_STRENGTH = 0.75;
+    /** Draw a random seed when the request runs (A1111's -1). */
+    public static final long RANDOM_SEED = -1;
     /** Largest side accepted: 4096 px, 16x the area of SD's native 1024² upper range. */
     public static final int MAX_SIDE = 4096;
 
@@ -69,6 +72,9 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         if (sampler != null && schedule != ScheduleKind.DEFAULT && !sampler.usesSigmas()) {
             throw new IllegalArgumentException("sampler " + sampler.id() + " has no sigma schedule; schedule "
                     + schedule.id() + " applies to sigma-based samplers only");
+        }
+        if (seed < RANDOM_SEED) {
+            throw new IllegalArgumentException("seed must be >= 0, or -1 for a random one, got " + seed);
         }
         if (initImage != null && initialLatents != null) {
             throw new IllegalArgumentException("initial latents apply to txt2img only, not to img2img");
@@ -132,7 +138,7 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         private double guidanceScale = DEFAULT_GUIDANCE;
         private SamplerKind sampler;
         private ScheduleKind schedule = ScheduleKind.DEFAULT;
-        private long seed;
+        private long seed = RANDOM_SEED;
         private int batchCount = 1;
         private int clipSkip = 1;
         private PromptSyntax promptSyntax = PromptSyntax.A1111;

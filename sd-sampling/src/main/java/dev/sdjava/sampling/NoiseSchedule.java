@@ -42,9 +42,6 @@ public final class NoiseSchedule {
         if (numTrainTimesteps < 2) {
             throw new IllegalArgumentException("num_train_timesteps must be at least 2, got " + numTrainTimesteps);
         }
-        if (stepsOffset < 0) {
-            throw new IllegalArgumentException("steps_offset must not be negative, got " + stepsOffset);
-        }
         float[] betas = switch (betaSchedule) {
             case "linear" -> torchLinspace((float) betaStart, (float) betaEnd, numTrainTimesteps);
             case "scaled_linear" -> {
@@ -56,12 +53,23 @@ public final class NoiseSchedule {
             }
             default -> throw new IllegalArgumentException("beta_schedule \"" + betaSchedule + "\" is not supported; expected \"scaled_linear\" or \"linear\"");
         };
-        for (float b : betas) {
-            if (!(b > 0 && b < 1)) {
-                throw new IllegalArgumentException("beta_start/beta_end give a beta of " + b + ", outside (0, 1)");
+        return fromBetas(betas, stepsOffset);
+    }
+
+    /** From explicit betas (e.g. a config's {@code trained_betas}), each in (0, 1). */
+    public static NoiseSchedule fromBetas(float[] betas, int stepsOffset) {
+        if (betas.length < 2) {
+            throw new IllegalArgumentException("a noise schedule needs at least 2 betas, got " + betas.length);
+        }
+        for (int i = 0; i < betas.length; i++) {
+            if (!(betas[i] > 0 && betas[i] < 1)) {
+                throw new IllegalArgumentException("beta " + i + " = " + betas[i] + " is outside (0, 1); check beta_start/beta_end or trained_betas");
             }
         }
-        return new NoiseSchedule(betas, stepsOffset);
+        if (stepsOffset < 0) {
+            throw new IllegalArgumentException("steps_offset must not be negative, got " + stepsOffset);
+        }
+        return new NoiseSchedule(betas.clone(), stepsOffset);
     }
 
     /**

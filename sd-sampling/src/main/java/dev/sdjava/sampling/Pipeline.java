@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Stable Diffusion text-to-image and image-to-image: load a checkpoint once, generate many images.
@@ -171,6 +172,9 @@ public final class Pipeline implements AutoCloseable {
         int side = defaultSide();
         b.size(width != 0 ? width : side, height != 0 ? height : side);
         b.sampler(request.sampler() != null ? request.sampler() : defaultSampler());
+        if (request.seed() == GenerationRequest.RANDOM_SEED) {
+            b.seed(ThreadLocalRandom.current().nextLong(1L << 32)); // A1111's seed range
+        }
         return b.build();
     }
 

@@ -12,6 +12,8 @@ import java.util.Arrays;
  * interpolated on the training table (Heun doubles every interior entry: 2N−1 evaluations); DPM++
  * uses rounded linspace timesteps. {@link ScheduleKind#KARRAS} and {@link ScheduleKind#EXPONENTIAL}
  * replace the σ of a σ-based sampler and map each σ back to a (for DPM++ rounded) timestep.
+ * A config's {@code timestep_spacing} is deliberately not consulted: SD's scheduler configs have
+ * none, so diffusers gives every sampler its own default (README pitfall 14).
  */
 public final class Schedule {
     private static final double KARRAS_RHO = 7.0;

@@ -39,6 +39,7 @@ class SamplerApiTest {
                 .getMessage().contains("ddim"));
         assertThrows(IllegalArgumentException.class, () -> Schedule.create(SD, SamplerKind.LCM, ScheduleKind.DEFAULT, 51));
         assertThrows(IllegalArgumentException.class, () -> NoiseSchedule.fromConfig(1000, 0.00085, 0.012, "cosine", 1));
+        assertThrows(IllegalArgumentException.class, () -> NoiseSchedule.fromBetas(new float[] {0.1f, 1.0f}, 0));
         Schedule s = Schedule.create(SD, SamplerKind.EULER_A, ScheduleKind.DEFAULT, 8);
         assertThrows(IllegalArgumentException.class, () -> s.startIndex(0.0));
         assertThrows(IllegalArgumentException.class, () -> s.startIndex(1.5));
@@ -48,6 +49,14 @@ class SamplerApiTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> sampler.sample((in, t, out) -> {}, new float[16], 0, null, null));
         assertTrue(e.getMessage().contains("TorchGenerator"), e.getMessage());
+    }
+
+    @Test
+    void explicitBetasGiveTheSameScheduleAsTheConfig() {
+        NoiseSchedule fromBetas = NoiseSchedule.fromBetas(SD.betas(), 1);
+        assertArrayEquals(SD.alphasCumprod(), fromBetas.alphasCumprod());
+        assertArrayEquals(Schedule.create(SD, SamplerKind.EULER, ScheduleKind.DEFAULT, 9).sigmas(),
+                Schedule.create(fromBetas, SamplerKind.EULER, ScheduleKind.DEFAULT, 9).sigmas());
     }
 
     @Test

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
 import java.util.SequencedSet;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A .safetensors checkpoint, memory-mapped: opening reads and checks only the JSON header, and
@@ -206,7 +207,7 @@ public final class SafeTensors implements AutoCloseable {
                 for (Map.Entry<?, ?> m : meta.entrySet()) {
                     if (!(m.getValue() instanceof String value)) {
                         throw new SafeTensorsFormatException(path, METADATA_KEY + " value of \"" + m.getKey()
-                                + "\" must be a string, got " + Json.write(m.getValue()));
+                                + "\" must be a string, got " + excerpt(m.getValue()));
                     }
                     metadata.put((String) m.getKey(), value);
                 }
@@ -238,7 +239,7 @@ public final class SafeTensors implements AutoCloseable {
         try {
             bytes = Math.multiplyExact(Tensor.elementCount(shape), dtype.byteSize());
         } catch (ArithmeticException e) {
-            throw new SafeTensorsFormatException(path, name, "shape " + Arrays.toString(shape) + " of " + dtype
+            throw new SafeTensorsFormatException(path, name, "shape " + excerpt(shape) + " of " + dtype
                     + " has more bytes than a long can count");
         }
         if (begin > end) {
@@ -251,7 +252,7 @@ public final class SafeTensors implements AutoCloseable {
         }
         if (end - begin != bytes) {
             throw new SafeTensorsFormatException(path, name, "data_offsets [" + begin + ", " + end + "] span "
-                    + (end - begin) + " bytes, but shape " + Arrays.toString(shape) + " of " + dtype + " needs " + bytes);
+                    + (end - begin) + " bytes, but shape " + excerpt(shape) + " of " + dtype + " needs " + bytes);
         }
         return new Entry(name, dtype, shape, begin, end);
     }
@@ -262,12 +263,12 @@ public final class SafeTensors implements AutoCloseable {
         String expected = "expected \"" + field + "\" to be an array of "
                 + (length < 0 ? "" : length + " ") + "non-negative integers";
         if (!(value instanceof List<?> list) || (length >= 0 && list.size() != length)) {
-            throw new SafeTensorsFormatException(path, name, expected + ", got " + (value == null ? "nothing" : Json.write(value)));
+            throw new SafeTensorsFormatException(path, name, expected + ", got " + (value == null ? "nothing" : excerpt(value)));
         }
         long[] out = new long[list.size()];
         for (int i = 0; i < out.length; i++) {
             if (!(list.get(i) instanceof Long v) || v < 0) {
-                throw new SafeTensorsFormatException(path, name, expected + ", got " + Json.write(value));
+                throw new SafeTensorsFormatException(path, name, expected + ", got " + excerpt(value));
             }
             out[i] = v;
         }
@@ -296,6 +297,19 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
+    /** A JSON value for an error message, cut short: a hostile header may hold megabytes in one value. */
+    private static String excerpt(Object jsonValue) {
+        return cut(Json.write(jsonValue));
+    }
+
+    private static String excerpt(long[] shape) {
+        return cut(Arrays.toString(shape));
+    }
+
+    private static String cut(String s) {
+        return s.length() <= 100 ? s : s.substring(0, 97) + "...";
+    }
+
     // ---- sharded checkpoints ----
 
     /** {@code {"metadata": {...}, "weight_map": {"tensor name": "shard file name", ...}}}. */
@@ -322,7 +336,7 @@ public final class SafeTensors implements AutoCloseable {
                 String name = (String) kv.getKey();
                 if (!(kv.getValue() instanceof String file) || !file.endsWith(".safetensors")) {
                     throw new SafeTensorsFormatException(index, name, "weight_map must name a .safetensors file, got "
-                            + Json.write(kv.getValue()));
+                            + excerpt(kv.getValue()));
                 }
                 Path shardPath = dir.resolve(file).normalize();
                 if (!shardPath.startsWith(dir)) {
@@ -412,9 +426,11 @@ public final class SafeTensors implements AutoCloseable {
         }
 
         Path target = path.toAbsolutePath();
-        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
+        // Not Files.createTempFile: its files are owner-only (0600), and the rename would pass that on.
+        Path temp = target.resolveSibling("." + target.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writeFully(out, header.flip());
                 for (Map.Entry<String, Tensor> e : byAlignment) {
                     MemorySegment data = e.getValue().data();

@@ -106,6 +106,13 @@ class HostileFileTest {
     }
 
     @Test
+    void hugeValuesAreCutShortInMessages() throws IOException {
+        String longShape = "[" + "1,".repeat(100_000) + "-1]";
+        String m = rejects(file("{" + one("w", "F32", longShape, "[0,4]") + "}", 4), "w", "...");
+        assertTrue(m.length() < 500, m);
+    }
+
+    @Test
     void badOffsets() throws IOException {
         rejects(file("{" + one("w", "U8", "[4]", "[8,4]") + "}", 8), "w", "reversed");
         rejects(file("{" + one("w", "U8", "[2]", "[0,2,4]") + "}", 2), "w", "array of 2");

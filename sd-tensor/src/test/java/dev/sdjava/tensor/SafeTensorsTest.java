@@ -69,6 +69,9 @@ class SafeTensorsTest {
         try (var files = Files.list(dir)) {
             assertEquals(List.of(file), files.toList(), "no temporary file is left behind");
         }
+        Path plain = Files.write(dir.resolve("plain"), new byte[0]);
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file),
+                "a checkpoint gets the permissions of any new file, not a temp file's owner-only ones");
     }
 
     @Test

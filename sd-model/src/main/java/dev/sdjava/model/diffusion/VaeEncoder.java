@@ -95,9 +95,10 @@ public final class VaeEncoder {
     }
 
     void encode(float[] image, int batch, int height, int width, float[] mean, float[] logvar, Probe probe) {
-        if (batch < 1 || height < 2 || width < 2) {
+        int smallest = 1 << (downBlocks.length - 1); // each padded stride-2 conv needs two pixels
+        if (batch < 1 || height < smallest || width < smallest) {
             throw new IllegalArgumentException("VAE encoder: batch " + batch + " must be positive, height " + height
-                    + " and width " + width + " at least 2");
+                    + " and width " + width + " at least " + smallest);
         }
         int latent = config.latentChannels();
         int latentPixels = latentSize(height) * latentSize(width);

@@ -63,10 +63,6 @@ final class Bpe {
         return id == null ? -1 : id;
     }
 
-    int vocabSize() {
-        return vocab.size();
-    }
-
     /** BPE ids of one pre-tokenised piece (already normalised and lower-cased). */
     int[] encodePiece(String piece) {
         int[] cached = cache.get(piece);

@@ -24,8 +24,14 @@ public final class ClipTextEncoder {
     private final float[] finalLayerNormBias;   // [D]
     private final ClipBuffers buffers = new ClipBuffers();
 
+    /** The text encoder on the kernels chosen at start-up. */
     public ClipTextEncoder(Weights weights, TextEncoderConfig config) {
-        this.kernels = Kernels.get();
+        this(weights, config, Kernels.get());
+    }
+
+    /** On the given kernels (e.g. a profiling proxy, or the scalar reference). */
+    public ClipTextEncoder(Weights weights, TextEncoderConfig config, Kernels kernels) {
+        this.kernels = kernels;
         this.config = config;
         Weights w = weights.scope("text_model");
         this.tokenEmbedding = w.get("embeddings.token_embedding.weight");

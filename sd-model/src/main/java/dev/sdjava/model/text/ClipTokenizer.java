@@ -305,22 +305,27 @@ public final class ClipTokenizer {
             }
         }
         if (Character.isLetter(cp)) {
-            return endOfRun(s, i, CharClass.LETTER);
+            return endOfLetters(s, i);
         }
         if (isNumber(cp)) {
             return i + Character.charCount(cp); // every digit is its own piece
         }
-        return endOfRun(s, i, CharClass.OTHER);
+        return endOfSymbols(s, i);
     }
 
-    private enum CharClass { LETTER, OTHER }
+    /** End of the run of letters starting at {@code i}. */
+    private static int endOfLetters(String s, int i) {
+        while (i < s.length() && Character.isLetter(s.codePointAt(i))) {
+            i += Character.charCount(s.codePointAt(i));
+        }
+        return i;
+    }
 
-    private static int endOfRun(String s, int i, CharClass kind) {
+    /** End of the run of characters that are neither letters, numbers nor white space. */
+    private static int endOfSymbols(String s, int i) {
         while (i < s.length()) {
             int cp = s.codePointAt(i);
-            boolean letter = Character.isLetter(cp);
-            boolean inRun = kind == CharClass.LETTER ? letter : !letter && !isNumber(cp) && !isWhiteSpace(cp);
-            if (!inRun) {
+            if (Character.isLetter(cp) || isNumber(cp) || isWhiteSpace(cp)) {
                 break;
             }
             i += Character.charCount(cp);
