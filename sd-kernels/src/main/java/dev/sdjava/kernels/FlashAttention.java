@@ -24,8 +24,8 @@ final class FlashAttention {
     /** Per-thread buffers, grown on demand and kept. */
     private static final class Scratch {
         float[] qt = new float[0];      // (scale·Q)ᵀ of the block: [headDim][NR]
-        float[] ot = new float[0];      // Oᵀ accumulator: [headDim][NR]
-        float[] vt = new float[0];      // Vᵀ of the head: [headDim][keys]
+        float[] ot = new float[0];      // Oᵀ accumulator: [rows(headDim)][NR]
+        float[] vt = new float[0];      // Vᵀ of the head by key block: [keys/KB][rows(headDim)][KB], rows past headDim zero
         final float[] s = new float[KB * NR]; // score / probability tile: [KB][NR]
         final float[] tile = new float[Gemm.MR * NR];
         final float[] max = new float[NR], sum = new float[NR], corr = new float[NR];
@@ -33,12 +33,18 @@ final class FlashAttention {
         void ensure(int headDim, int keys) {
             if (qt.length < headDim * NR) {
                 qt = new float[headDim * NR];
-                ot = new float[headDim * NR];
+                ot = new float[rows(headDim) * NR];
             }
-            if (vt.length < headDim * keys) {
-                vt = new float[headDim * keys];
+            int blocks = (keys + KB - 1) / KB;
+            if (vt.length < blocks * rows(headDim) * KB) {
+                vt = new float[blocks * rows(headDim) * KB];
             }
         }
+    }
+
+    /** headDim rounded up to whole micro-kernel tiles, so that Oᵀ += Vᵀ·Pᵀ never takes the slow edge path. */
+    private static int rows(int headDim) {
+        return (headDim + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
     }
 
     static void run(float[] q, float[] k, float[] v, int batch, int heads, int queries, int keys, int headDim,
@@ -59,14 +65,22 @@ final class FlashAttention {
         });
     }
 
-    /** {@code vt[e·keys + j] = V[b, j, h, e]}. */
+    /**
+     * Vᵀ in key blocks, {@code V[b, j, h, e]} at {@code ((j / KB)·rows + e)·KB + j % KB}: the A operand of
+     * {@code Oᵀ += Vᵀ·Pᵀ} with rows KB floats apart (a whole-head Vᵀ puts them keys·4 bytes apart, a multiple
+     * of 4 KiB at SD sizes, and every row of a tile then lands in the same L1 set).
+     */
     private static void packVt(float[] v, int b, int h, int heads, int keys, int d, float[] vt) {
-        int width = heads * d;
-        for (int j = 0; j < keys; j++) {
-            int at = (b * keys + j) * width + h * d;
-            for (int e = 0; e < d; e++) {
-                vt[e * keys + j] = v[at + e];
+        int width = heads * d, rows = rows(d);
+        for (int j0 = 0; j0 < keys; j0 += KB) {
+            int base = j0 * rows;
+            for (int j = j0; j < Math.min(keys, j0 + KB); j++) {
+                int at = (b * keys + j) * width + h * d;
+                for (int e = 0; e < d; e++) {
+                    vt[base + e * KB + j - j0] = v[at + e];
+                }
             }
+            Arrays.fill(vt, base + d * KB, base + rows * KB, 0);
         }
     }
 
@@ -95,7 +109,7 @@ final class FlashAttention {
                 softmaxColumns(s.s, kb, c, s.max, s.sum, s.corr);
             }
             rescale(s.ot, d, s.corr);
-            Gemm.panel(s.vt, j0, keys, d, s.s, 0, kb, s.ot, 0, NR, NR, s.tile);
+            Gemm.panel(s.vt, j0 * rows(d), KB, rows(d), s.s, 0, kb, s.ot, 0, NR, NR, s.tile);
         }
         for (int i = 0; i < nq; i++) {
             float inv = 1 / s.sum[i];
@@ -129,11 +143,11 @@ final class FlashAttention {
         FloatVector total = FloatVector.zero(Gemm.F);
         for (int j = 0; j < kb; j++) {
             FloatVector p = FloatVector.fromArray(Gemm.F, s, j * NR + c).sub(m);
-            p = VMath.exp(p);
+            p = VMath.expNonPositive(p);
             p.intoArray(s, j * NR + c);
             total = total.add(p);
         }
-        FloatVector f = VMath.exp(old.sub(m));
+        FloatVector f = VMath.expNonPositive(old.sub(m));
         f.intoArray(corr, c);
         FloatVector.fromArray(Gemm.F, sum, c).fma(f, total).intoArray(sum, c);
         m.intoArray(max, c);

@@ -27,7 +27,18 @@ final class VMath {
      * {@code e^r}, then {@code 2^n} built in the exponent bits.
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector c = x.min(MAX_ARG).max(MIN_ARG);
+        FloatVector e = expClamped(x.min(MAX_ARG).max(MIN_ARG));
+        // min/max do not carry NaN through on every platform: put it back, a NaN score is a bug to see.
+        return e.blend(0f, x.compare(VectorOperators.LT, MIN_ARG)).blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /** {@link #exp} for arguments known to be ≤ 0 or -∞ (softmax after subtracting the maximum): fewer checks. */
+    static FloatVector expNonPositive(FloatVector x) {
+        return expClamped(x.max(MIN_ARG)).blend(0f, x.compare(VectorOperators.LT, MIN_ARG));
+    }
+
+    /** e^c for c in [MIN_ARG, MAX_ARG]. */
+    private static FloatVector expClamped(FloatVector c) {
         FloatVector t = c.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));
         FloatVector n = t.sub(ROUNDER);
         FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), c);
@@ -42,9 +53,19 @@ final class VMath {
         // 2^n: n + 127 in the exponent field; n sits in t's low mantissa bits.
         FloatVector scale = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUNDER) - 127)
                 .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector e = p.mul(scale);
-        // min/max do not carry NaN through on every platform: put it back, a NaN score is a bug to see.
-        return e.blend(0f, x.compare(VectorOperators.LT, MIN_ARG)).blend(x, x.test(VectorOperators.IS_NAN));
+        return p.mul(scale);
+    }
+
+    /**
+     * The lanes' sum, added first to last. Not {@code reduceLanes(ADD)}: its order is unspecified and differs
+     * between C2's intrinsic and the interpreter's fallback, so results would change once a caller is compiled.
+     */
+    static float sumLanes(FloatVector v) {
+        float sum = 0;
+        for (int i = 0; i < v.length(); i++) {
+            sum += v.lane(i);
+        }
+        return sum;
     }
 
     /** {@code x / (1 + e^-x)}. */

@@ -33,6 +33,25 @@ public final class KernelBench {
                     });
                 }
             }
+            if ("exp".contains(only)) {
+                // "GFLOP/s" = G exp/s here.
+                float[] x = Naive.random(rnd, 4096), y = new float[4096];
+                report("VMath.expNonPositive x4096 x1000", 4096.0 * 1000, () -> {
+                    for (int r = 0; r < 1000; r++) {
+                        for (int i = 0; i < 4096; i += Gemm.L) {
+                            VMath.expNonPositive(jdk.incubator.vector.FloatVector.fromArray(Gemm.F, x, i).neg().abs().neg()).intoArray(y, i);
+                        }
+                    }
+                });
+                report("lanewise(EXP) x4096 x1000", 4096.0 * 1000, () -> {
+                    for (int r = 0; r < 1000; r++) {
+                        for (int i = 0; i < 4096; i += Gemm.L) {
+                            jdk.incubator.vector.FloatVector.fromArray(Gemm.F, x, i).neg().abs().neg()
+                                    .lanewise(jdk.incubator.vector.VectorOperators.EXP).intoArray(y, i);
+                        }
+                    }
+                });
+            }
             if ("pack".contains(only)) {
                 // The im2col packing of a 3x3 conv 320->? at 64x64 alone; "GFLOP/s" here counts 2 flops per packed float
                 // times 320 output channels, i.e. the share of a 320-channel conv's time that packing takes.

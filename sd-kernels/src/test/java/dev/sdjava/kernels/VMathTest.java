@@ -31,6 +31,20 @@ class VMathTest {
     }
 
     @Test
+    void theNonPositiveVariantAgreesBitForBit() {
+        var species = FloatVector.SPECIES_PREFERRED;
+        float[] x = new float[species.length()], a = new float[x.length], b = new float[x.length];
+        for (int i = 0; i <= 20000; i++) {
+            x[i % x.length] = i == 20000 ? Float.NEGATIVE_INFINITY : -i * 0.0047f;
+            VMath.exp(FloatVector.fromArray(species, x, 0)).intoArray(a, 0);
+            VMath.expNonPositive(FloatVector.fromArray(species, x, 0)).intoArray(b, 0);
+            for (int j = 0; j < x.length; j++) {
+                assertEquals(Float.floatToRawIntBits(a[j]), Float.floatToRawIntBits(b[j]), "exp(" + x[j] + ")");
+            }
+        }
+    }
+
+    @Test
     void expSaturatesAtTheEnds() {
         float[] x = new float[FloatVector.SPECIES_PREFERRED.length()], y = new float[x.length];
         x[0] = Float.NEGATIVE_INFINITY;

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * down_blocks.0.resnets.0.}, the rest of the name is kept. It is generated from the block counts the
  * file holds (levels, layers per level, which levels have attention), so it is exact in both
  * directions. Whether the translated names form a complete, well-shaped network is not its concern:
- * the {@link ModelConfig} schemas check that.
+ * the schemas of the detected configs ({@link UNetConfig}, {@link VaeConfig}, {@link TextEncoderConfig})
+ * check that.
  */
 final class NameMapping {
 
@@ -285,7 +286,7 @@ final class NameMapping {
 
     private void clip() {
         put(Component.TEXT_ENCODER, CLIP + "text_model.", "text_model.");
-        put(Component.TEXT_ENCODER, CLIP, "text_model."); // transformers < 4.? saved without text_model.
+        put(Component.TEXT_ENCODER, CLIP, "text_model."); // older transformers saved CLIPTextModel without it
         put(Component.TEXT_ENCODER, CLIP + "text_model.embeddings.position_ids", UNUSED);
         put(Component.TEXT_ENCODER, CLIP + "embeddings.position_ids", UNUSED);
     }
