@@ -14,6 +14,7 @@ import dev.sdjava.sampling.SamplerKind;
 import dev.sdjava.sampling.Schedule;
 import dev.sdjava.sampling.ScheduleKind;
 import dev.sdjava.sampling.TorchGenerator;
+import dev.sdjava.tensor.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ final class E2eBench {
         Path file = checkpoint != null ? checkpoint : RandomCheckpoint.sd15(cacheDir(), System.out);
         bench.measure(file);
         if (json != null) {
-            Files.writeString(json, Json.write(bench.report));
+            Files.writeString(json, Json.writeIndented(bench.report));
             System.out.println("wrote " + json);
         }
         return 0;

@@ -1,6 +1,7 @@
 package dev.sdjava.sampling;
 
 import dev.sdjava.tensor.DType;
+import dev.sdjava.tensor.Json;
 import dev.sdjava.tensor.SafeTensors;
 import dev.sdjava.tensor.Tensor;
 import java.io.IOException;
@@ -24,7 +25,7 @@ final class Golden {
         try {
             Path sidecar = base.resolveSibling(base.getFileName() + ".json");
             @SuppressWarnings("unchecked") // the .fp16ref tensor files have no sidecar of their own
-            Map<String, Object> j = Files.exists(sidecar) ? (Map<String, Object>) MiniJson.parse(Files.readString(sidecar)) : Map.of();
+            Map<String, Object> j = Files.exists(sidecar) ? (Map<String, Object>) Json.read(sidecar) : Map.of();
             json = j;
             try (SafeTensors st = SafeTensors.open(base.resolveSibling(base.getFileName() + ".safetensors"))) {
                 for (String name : st.names()) {

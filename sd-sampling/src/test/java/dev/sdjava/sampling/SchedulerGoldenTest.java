@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.sdjava.tensor.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -128,7 +129,7 @@ class SchedulerGoldenTest {
             String what = model + " " + variant + " N=" + n;
             assertBitsEqual(floats(g.at("tables", n, "timesteps")), s.timesteps(), what + " timesteps");
             Object sigmas = g.at("tables", n, "sigmas");
-            if (sigmas == null) {
+            if (sigmas == Json.NULL) {
                 assertNull(s.sigmas(), what + " sigmas");
             } else {
                 assertWithinOneUlp(floats(sigmas), s.sigmas(), what + " sigmas");
