@@ -1,5 +1,6 @@
 package dev.sdjava.bench;
 
+import dev.sdjava.tensor.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ final class KernelSuite {
         FmaPeak.Result peak = suite.measurePeak();
         List<Row> rows = suite.measureKernels(peak);
         if (json != null) {
-            Files.writeString(json, Json.write(report(peak, rows)));
+            Files.writeString(json, Json.writeIndented(report(peak, rows)));
             System.out.println("wrote " + json);
         }
         return rows.stream().anyMatch(r -> r.error() != null) ? 1 : 0;

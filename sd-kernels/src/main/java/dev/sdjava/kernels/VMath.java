@@ -56,6 +56,18 @@ final class VMath {
         return p.mul(scale);
     }
 
+    /**
+     * The lanes' sum, added first to last. Not {@code reduceLanes(ADD)}: its order is unspecified and differs
+     * between C2's intrinsic and the interpreter's fallback, so results would change once a caller is compiled.
+     */
+    static float sumLanes(FloatVector v) {
+        float sum = 0;
+        for (int i = 0; i < v.length(); i++) {
+            sum += v.lane(i);
+        }
+        return sum;
+    }
+
     /** {@code x / (1 + e^-x)}. */
     static FloatVector silu(FloatVector x) {
         return x.div(exp(x.neg()).add(1f));

@@ -342,7 +342,7 @@ public class VectorKernels extends ScalarKernels {
             if (i < end) {
                 acc = acc.add(FloatVector.fromArray(F, x, i, F.indexInRange(i, end)));
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += VMath.sumLanes(acc);
         }
         return total;
     }
@@ -363,7 +363,7 @@ public class VectorKernels extends ScalarKernels {
                 FloatVector d = FloatVector.fromArray(F, x, i, m).sub(mean).blend(0f, m.not());
                 acc = d.fma(d, acc);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += VMath.sumLanes(acc);
         }
         return total;
     }
@@ -431,7 +431,7 @@ public class VectorKernels extends ScalarKernels {
             e.intoArray(x, i, m);
             total = total.add(e);
         }
-        affine(x, at, n, 0, 1 / total.reduceLanes(VectorOperators.ADD), 0, x);
+        affine(x, at, n, 0, 1 / VMath.sumLanes(total), 0, x);
     }
 
     static void silu(float[] x, int from, int to, float[] y) {

@@ -1,6 +1,7 @@
 package dev.sdjava.model;
 
 import dev.sdjava.model.TextEncoderConfig.Activation;
+import dev.sdjava.tensor.Json;
 import dev.sdjava.tensor.SafeTensors;
 import dev.sdjava.tensor.Tensor;
 import java.io.IOException;
@@ -222,8 +223,8 @@ public final class Checkpoint implements AutoCloseable {
                 default -> throw new CheckpointException(dir.resolve("text_encoder/config.json") + ": hidden_act \"" + act
                         + "\" is not supported (quick_gelu or gelu)");
             };
-            float eps = textJson.get("layer_norm_eps") instanceof Double d ? d.floatValue() : 1e-5f;
-            float vaeScale = vaeJson.get("scaling_factor") instanceof Double d ? d.floatValue() : VaeConfig.DEFAULT_SCALING_FACTOR;
+            float eps = textJson.get("layer_norm_eps") instanceof Number d ? d.floatValue() : 1e-5f;
+            float vaeScale = vaeJson.get("scaling_factor") instanceof Number d ? d.floatValue() : VaeConfig.DEFAULT_SCALING_FACTOR;
             SchedulerConfig scheduler = scheduler(schedulerJson, dir.resolve("scheduler/scheduler_config.json"));
             return parts.finish(dir, opened, options, family, unet, heads, textHeads, activation, eps, scheduler, vaeScale);
         } catch (RuntimeException e) {
@@ -258,17 +259,17 @@ public final class Checkpoint implements AutoCloseable {
         // diffusers' "attention_head_dim" is, despite its name, the number of heads; newer configs may
         // set "num_attention_heads" instead, which then wins.
         Object value = unetJson.get("num_attention_heads");
-        if (value == null) {
+        if (value == null || value == Json.NULL) {
             value = unetJson.get("attention_head_dim");
         }
-        if (value == null) {
+        if (value == null || value == Json.NULL) {
             return null;
         }
-        if (value instanceof Double d) {
+        if (value instanceof Number d) {
             return AttentionHeads.perLevel(d.intValue());
         }
-        if (value instanceof List<?> list && !list.isEmpty() && list.stream().allMatch(Double.class::isInstance)) {
-            return AttentionHeads.perLevel(list.stream().mapToInt(o -> ((Double) o).intValue()).toArray());
+        if (value instanceof List<?> list && !list.isEmpty() && list.stream().allMatch(Number.class::isInstance)) {
+            return AttentionHeads.perLevel(list.stream().mapToInt(o -> ((Number) o).intValue()).toArray());
         }
         throw new CheckpointException(source + ": attention_head_dim should be a number or a list of numbers, is " + value);
     }
@@ -283,22 +284,38 @@ public final class Checkpoint implements AutoCloseable {
                 ? PredictionType.fromDiffusers(s, source.toString()) : PredictionType.EPSILON;
         return new SchedulerConfig(
                 json.get("_class_name") instanceof String s ? s : null,
-                json.get("num_train_timesteps") instanceof Double n ? n.intValue() : d.numTrainTimesteps(),
-                json.get("beta_start") instanceof Double n ? n : d.betaStart(),
-                json.get("beta_end") instanceof Double n ? n : d.betaEnd(),
+                json.get("num_train_timesteps") instanceof Number n ? n.intValue() : d.numTrainTimesteps(),
+                json.get("beta_start") instanceof Number n ? n.doubleValue() : d.betaStart(),
+                json.get("beta_end") instanceof Number n ? n.doubleValue() : d.betaEnd(),
                 json.get("beta_schedule") instanceof String s ? s : d.betaSchedule(),
                 prediction,
-                json.get("steps_offset") instanceof Double n ? n.intValue() : 0, // diffusers' default when absent
+                json.get("steps_offset") instanceof Number n ? n.intValue() : 0, // diffusers' default when absent
                 json.get("set_alpha_to_one") instanceof Boolean b ? b : d.setAlphaToOne(),
                 json.get("timestep_spacing") instanceof String s ? s : null);
     }
 
     private static Map<String, Object> optionalJson(Path path) {
-        return Files.isRegularFile(path) ? Json.readObject(path) : Map.of();
+        if (!Files.isRegularFile(path)) {
+            return Map.of();
+        }
+        Object json;
+        try {
+            json = Json.read(path);
+        } catch (IOException e) {
+            throw new CheckpointException("cannot read " + path + ": " + e.getMessage(), e);
+        } catch (Json.ParseException e) {
+            throw new CheckpointException(e.getMessage(), e); // the message names the file and position
+        }
+        if (!(json instanceof Map<?, ?>)) {
+            throw new CheckpointException(path + ": expected one JSON object");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object = (Map<String, Object>) json;
+        return object;
     }
 
     private static Integer integer(Map<String, Object> json, String key) {
-        return json.get(key) instanceof Double d ? d.intValue() : null;
+        return json.get(key) instanceof Number d ? d.intValue() : null;
     }
 
     private static SafeTensors openSafeTensors(Path file) {

@@ -3,10 +3,12 @@ package dev.sdjava.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.sdjava.tensor.Json;
 import dev.sdjava.tensor.SafeTensors;
 import dev.sdjava.tensor.Tensor;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -21,7 +23,7 @@ class StableDiffusionModelTest {
         "tiny-sd2v.safetensors, tiny-sd2v, 0,     1e-4, 1e-5",
     })
     void promptsBecomeTheGoldenConditioning(String form, String model, int padId, double maxAbs, double relL2) throws IOException {
-        List<?> prompts = (List<?>) Json.readObject(TestData.cases(model).resolve("text_encoder.json")).get("prompts");
+        List<?> prompts = (List<?>) ((Map<?, ?>) Json.read(TestData.cases(model).resolve("text_encoder.json"))).get("prompts");
         try (StableDiffusionModel sd = StableDiffusionModel.load(TestData.model(form), TestData.singleFileOptions());
              SafeTensors golden = SafeTensors.open(TestData.cases(model).resolve("text_encoder.safetensors"))) {
             assertEquals(padId, sd.tokenizer().padId());

@@ -1,6 +1,8 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
 import dev.sdjava.tensor.DType;
+import dev.sdjava.tensor.Json;
 import dev.sdjava.tensor.SafeTensors;
 import dev.sdjava.tensor.Tensor;
 import java.io.IOException;
@@ -24,7 +26,7 @@ final class Golden {
         try {
             Path sidecar = base.resolveSibling(base.getFileName() + ".json");
             @SuppressWarnings("unchecked") // the .fp16ref tensor files have no sidecar of their own
-            Map<String, Object> j = Files.exists(sidecar) ? (Map<String, Object>) MiniJson.parse(Files.readString(sidecar)) : Map.of();
+            Map<String, Object> j = Files.exists(sidecar) ? (Map<String, Object>) Json.read(sidecar) : Map.of();
             json = j;
             try (SafeTensors st = SafeTensors.open(base.resolveSibling(base.getFileName() + ".safetensors"))) {
                 for (String name : st.names()) {
@@ -108,6 +110,16 @@ final class Golden {
 
     Object at(Object... path) {
         return walk(json, path);
+    }
+
+    /** The prediction type named by a diffusers {@code prediction_type} in a sidecar. */
+    static PredictionType prediction(String diffusersName) {
+        for (PredictionType p : PredictionType.values()) {
+            if (p.diffusersName().equals(diffusersName)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown prediction_type " + diffusersName);
     }
 
     static double[] doubles(Object list) {

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.sdjava.model.PredictionType;
+import dev.sdjava.tensor.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -128,7 +130,7 @@ class SchedulerGoldenTest {
             String what = model + " " + variant + " N=" + n;
             assertBitsEqual(floats(g.at("tables", n, "timesteps")), s.timesteps(), what + " timesteps");
             Object sigmas = g.at("tables", n, "sigmas");
-            if (sigmas == null) {
+            if (sigmas == Json.NULL) {
                 assertNull(s.sigmas(), what + " sigmas");
             } else {
                 assertWithinOneUlp(floats(sigmas), s.sigmas(), what + " sigmas");
@@ -195,7 +197,7 @@ class SchedulerGoldenTest {
     private static Sampler samplerFor(Golden g, String variant, int steps) {
         Object[] kinds = VARIANTS.get(variant);
         Schedule s = Schedule.create(noiseSchedule(g), (SamplerKind) kinds[0], (ScheduleKind) kinds[1], steps);
-        Prediction prediction = Prediction.fromConfig((String) g.at("prediction_type"));
+        PredictionType prediction = Golden.prediction((String) g.at("prediction_type"));
         return Sampler.create(s, prediction, g.f("x_T").length);
     }
 

@@ -187,7 +187,7 @@ public final class SafeTensors implements AutoCloseable {
         try {
             return Json.parse(json);
         } catch (Json.ParseException e) {
-            throw new SafeTensorsFormatException(path, what + " is not valid JSON: " + e.getMessage());
+            throw new SafeTensorsFormatException(path, what + " is not valid JSON: " + e.reason() + " at character " + e.offset());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.sdjava.model.text;
 
+import dev.sdjava.tensor.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -419,7 +420,11 @@ public final class ClipTokenizer {
     }
 
     private static Object readJson(Path file) {
-        return MiniJson.parse(readText(file), file.toString());
+        try {
+            return Json.read(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot read", e);
+        }
     }
 
     private static String readText(Path file) {

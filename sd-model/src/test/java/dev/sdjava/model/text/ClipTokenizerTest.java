@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sdjava.tensor.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +107,7 @@ class ClipTokenizerTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("tokenizers")
     void matchesTransformersOnRandomPrompts(String model, String vocab, ClipTokenizer tokenizer) {
-        Map<?, ?> cases = (Map<?, ?>) MiniJson.parse(readResource("transformers_random_prompts.json"), "transformers_random_prompts.json");
+        Map<?, ?> cases = (Map<?, ?>) Json.parse(readResource("transformers_random_prompts.json"), "transformers_random_prompts.json");
         List<?> prompts = (List<?>) cases.get("prompts");
         List<?> expected = (List<?>) cases.get(model);
         assertEquals(302, prompts.size());

@@ -1,8 +1,8 @@
 package dev.sdjava.model.text;
 
+import dev.sdjava.tensor.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +38,7 @@ final class Golden {
 
     static Object json(Path file) {
         try {
-            return MiniJson.parse(Files.readString(file), file.toString());
+            return Json.read(file);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sdjava.tensor.Json;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +83,7 @@ class PromptParserTest {
         try (var in = PromptParserTest.class.getResourceAsStream("a1111_random_prompts.json")) {
             json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
-        Map<?, ?> cases = (Map<?, ?>) MiniJson.parse(json, "a1111_random_prompts.json");
+        Map<?, ?> cases = (Map<?, ?>) Json.parse(json, "a1111_random_prompts.json");
         List<?> attention = (List<?>) cases.get("attention");
         assertEquals(400, attention.size());
         for (Object o : attention) {
