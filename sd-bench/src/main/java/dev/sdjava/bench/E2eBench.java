@@ -3,12 +3,12 @@ package dev.sdjava.bench;
 import dev.sdjava.kernels.Kernels;
 import dev.sdjava.model.Checkpoint;
 import dev.sdjava.model.ModelConfig;
+import dev.sdjava.model.PredictionType;
 import dev.sdjava.model.diffusion.UNet;
 import dev.sdjava.model.diffusion.VaeDecoder;
 import dev.sdjava.model.diffusion.VaeEncoder;
 import dev.sdjava.model.text.ClipTextEncoder;
 import dev.sdjava.sampling.NoiseSchedule;
-import dev.sdjava.sampling.Prediction;
 import dev.sdjava.sampling.Sampler;
 import dev.sdjava.sampling.SamplerKind;
 import dev.sdjava.sampling.Schedule;
@@ -198,7 +198,7 @@ final class E2eBench {
         float[] context = new float[ids.length * ARCH.textHidden()];
         text.encode(ids, 2, 0, context);
         Schedule schedule = Schedule.create(NoiseSchedule.stableDiffusion(), SamplerKind.DPMPP_2M, ScheduleKind.KARRAS, steps);
-        Sampler sampler = Sampler.create(schedule, Prediction.EPSILON, n);
+        Sampler sampler = Sampler.create(schedule, PredictionType.EPSILON, n);
         float[] latents = new TorchGenerator(42).randn(1, ARCH.latentChannels(), latent, latent);
         for (int i = 0; i < n; i++) {
             latents[i] *= schedule.initNoiseSigma();

@@ -1,8 +1,10 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
+
 /** DDIM with eta 0 (deterministic): x' = √ᾱ'·x₀ + √(1−ᾱ')·ε, stepping t → t − T/N. */
 final class DdimSampler extends Sampler {
-    DdimSampler(Schedule schedule, Prediction prediction, int size) {
+    DdimSampler(Schedule schedule, PredictionType prediction, int size) {
         super(schedule, prediction, size);
     }
 
@@ -19,7 +21,7 @@ final class DdimSampler extends Sampler {
         float sqrtAPrev = (float) Math.sqrt(alphaPrev);
         float direction = (float) Math.sqrt(1.0f - alphaPrev);
         for (int k = 0; k < size; k++) {
-            float eps = prediction == Prediction.EPSILON ? modelOutput[k] : sqrtA * modelOutput[k] + sqrtB * x[k];
+            float eps = prediction == PredictionType.EPSILON ? modelOutput[k] : sqrtA * modelOutput[k] + sqrtB * x[k];
             x[k] = sqrtAPrev * denoised[k] + direction * eps;
         }
     }

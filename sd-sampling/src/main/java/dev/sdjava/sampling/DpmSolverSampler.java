@@ -1,5 +1,7 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
+
 /**
  * DPM-Solver++(2M) (Lu et al. 2022), multistep, midpoint form, on x₀ predictions in the
  * half-log-SNR λ = ln(α/σ); optionally its SDE variant, which adds noise every step. The first
@@ -11,7 +13,7 @@ final class DpmSolverSampler extends Sampler {
     private final float[] previousDenoised;
     private int lowerOrderSteps;
 
-    DpmSolverSampler(Schedule schedule, Prediction prediction, int size, boolean sde) {
+    DpmSolverSampler(Schedule schedule, PredictionType prediction, int size, boolean sde) {
         super(schedule, prediction, size);
         this.sde = sde;
         previousDenoised = new float[size];
@@ -47,7 +49,7 @@ final class DpmSolverSampler extends Sampler {
         float sigmaTs = sigmaS * alphaS;
         // keep the last x₀ as m₁, then compute m₀ into the base class's buffer
         System.arraycopy(denoised, 0, previousDenoised, 0, size);
-        if (prediction == Prediction.EPSILON) {
+        if (prediction == PredictionType.EPSILON) {
             for (int k = 0; k < size; k++) {
                 denoised[k] = (x[k] - sigmaTs * modelOutput[k]) / alphaS;
             }

@@ -1,5 +1,7 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
+
 /**
  * Euler's method on the probability-flow ODE in σ (Karras et al. 2022, Algorithm 1 without
  * churn), optionally ancestral: step down to σ_down, then add fresh noise of size σ_up
@@ -8,7 +10,7 @@ package dev.sdjava.sampling;
 final class EulerSampler extends Sampler {
     private final boolean ancestral;
 
-    EulerSampler(Schedule schedule, Prediction prediction, int size, boolean ancestral) {
+    EulerSampler(Schedule schedule, PredictionType prediction, int size, boolean ancestral) {
         super(schedule, prediction, size);
         this.ancestral = ancestral;
     }

@@ -1,5 +1,7 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
+
 /**
  * Heun's method (Karras et al. 2022, Algorithm 1): an Euler predictor to σ', then a corrector
  * evaluated there that restarts from the predictor's x with the mean of both slopes. The schedule
@@ -12,7 +14,7 @@ final class HeunSampler extends Sampler {
     private boolean predictorNext;
     private float dt;
 
-    HeunSampler(Schedule schedule, Prediction prediction, int size) {
+    HeunSampler(Schedule schedule, PredictionType prediction, int size) {
         super(schedule, prediction, size);
         firstDerivative = new float[size];
         firstSample = new float[size];

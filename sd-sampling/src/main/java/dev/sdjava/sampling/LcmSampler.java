@@ -1,5 +1,7 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
+
 /**
  * Latent-consistency sampling (Luo et al. 2023): each step maps x straight to a denoised
  * estimate c_out·x₀ + c_skip·x, then (except at the last step) re-noises it to the next timestep
@@ -9,7 +11,7 @@ final class LcmSampler extends Sampler {
     private static final float SIGMA_DATA_SQUARED = 0.25f;
     private static final float TIMESTEP_SCALING = 10.0f;
 
-    LcmSampler(Schedule schedule, Prediction prediction, int size) {
+    LcmSampler(Schedule schedule, PredictionType prediction, int size) {
         super(schedule, prediction, size);
     }
 

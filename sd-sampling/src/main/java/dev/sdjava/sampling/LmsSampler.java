@@ -1,5 +1,7 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
+
 /**
  * Linear multistep in σ (order 4): x' = x + Σ_k c_k·d_{i−k} with d = (x − x₀)/σ and c_k the
  * integral over [σ_i, σ_{i+1}] of the Lagrange basis polynomial through the last σ's.
@@ -15,7 +17,7 @@ final class LmsSampler extends Sampler {
     private int count;
     private final float[] coefficients = new float[ORDER];
 
-    LmsSampler(Schedule schedule, Prediction prediction, int size) {
+    LmsSampler(Schedule schedule, PredictionType prediction, int size) {
         super(schedule, prediction, size);
         for (int h = 0; h < ORDER; h++) {
             derivatives[h] = new float[size];

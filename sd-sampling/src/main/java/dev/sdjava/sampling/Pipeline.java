@@ -116,7 +116,7 @@ public final class Pipeline implements AutoCloseable {
         float[][] moments = resolved.isImg2img() ? encodeImage(resolved, height, width) : null;
 
         Schedule schedule = Schedule.create(noise, resolved.sampler(), resolved.schedule(), resolved.steps());
-        Sampler sampler = Sampler.create(schedule, prediction(), latentSize);
+        Sampler sampler = Sampler.create(schedule, model.config().predictionType(), latentSize);
         int start = resolved.isImg2img() ? schedule.startIndex(resolved.strength()) : 0;
         Denoiser denoiser = new GuidedDenoiser(unet, conditioning, (float) resolved.guidanceScale(), height, width);
         float[] decoded = new float[3 * resolved.height() * resolved.width()];
@@ -192,14 +192,6 @@ public final class Pipeline implements AutoCloseable {
             case "LMSDiscreteScheduler" -> SamplerKind.LMS;
             case "LCMScheduler" -> SamplerKind.LCM;
             default -> SamplerKind.PNDM;
-        };
-    }
-
-    private Prediction prediction() {
-        return switch (model.config().predictionType()) {
-            case EPSILON -> Prediction.EPSILON;
-            case V_PREDICTION -> Prediction.V_PREDICTION;
-            case SAMPLE -> throw new IllegalStateException("models predicting the clean sample are not supported");
         };
     }
 

@@ -1,5 +1,7 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
+
 /**
  * PNDM without its Runge-Kutta warm-up (PLMS, diffusers' {@code skip_prk_steps}), SD 1.x's
  * default. A linear multistep method on ε: the first step is plain; the second evaluation repeats
@@ -16,7 +18,7 @@ final class PndmSampler extends Sampler {
     /** The x of the first step, which the repeat restarts from. */
     private final float[] firstSample;
 
-    PndmSampler(Schedule schedule, Prediction prediction, int size) {
+    PndmSampler(Schedule schedule, PredictionType prediction, int size) {
         super(schedule, prediction, size);
         for (int h = 0; h < history.length; h++) {
             history[h] = new float[size];
@@ -98,7 +100,7 @@ final class PndmSampler extends Sampler {
         float denominator = alpha * (float) Math.sqrt(betaPrev) + (float) Math.sqrt(alpha * beta * alphaPrev);
         float diff = alphaPrev - alpha;
         for (int k = 0; k < size; k++) {
-            float e = prediction == Prediction.EPSILON ? combined[k] : sqrtA * combined[k] + sqrtB * sample[k];
+            float e = prediction == PredictionType.EPSILON ? combined[k] : sqrtA * combined[k] + sqrtB * sample[k];
             out[k] = sampleCoeff * sample[k] - diff * e / denominator;
         }
     }

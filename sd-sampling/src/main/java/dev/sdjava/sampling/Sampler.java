@@ -1,5 +1,6 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
 import java.util.Objects;
 
 /**
@@ -9,7 +10,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * Schedule schedule = Schedule.create(NoiseSchedule.stableDiffusion(), SamplerKind.DPMPP_2M, ScheduleKind.KARRAS, 20);
- * Sampler sampler = Sampler.create(schedule, Prediction.EPSILON, latents.length);
+ * Sampler sampler = Sampler.create(schedule, PredictionType.EPSILON, latents.length);
  * // txt2img: latents = randn · schedule.initNoiseSigma()
  * sampler.sample(unet, latents, 0, generator, (step, total) -> progress.set(step, total));
  * }</pre>
@@ -20,7 +21,7 @@ import java.util.Objects;
 public abstract sealed class Sampler permits DdimSampler, PndmSampler, EulerSampler, HeunSampler, LmsSampler, DpmSolverSampler, LcmSampler {
     final Schedule schedule;
     final NoiseSchedule noiseSchedule;
-    final Prediction prediction;
+    final PredictionType prediction;
     /** Number of latent elements (the whole batch). */
     final int size;
     /** x₀ predicted by the last step (LCM: its "denoised"); for previews and tests. */
@@ -30,7 +31,7 @@ public abstract sealed class Sampler permits DdimSampler, PndmSampler, EulerSamp
     private final float[] modelInput;
     private final float[] modelOutput;
 
-    Sampler(Schedule schedule, Prediction prediction, int size) {
+    Sampler(Schedule schedule, PredictionType prediction, int size) {
         if (size <= 0) {
             throw new IllegalArgumentException("latent size must be positive, got " + size);
         }
@@ -44,10 +45,18 @@ public abstract sealed class Sampler permits DdimSampler, PndmSampler, EulerSamp
         this.modelOutput = new float[size];
     }
 
-    /** A sampler of {@code schedule.sampler()} kind for latents of {@code latentSize} elements. */
-    public static Sampler create(Schedule schedule, Prediction prediction, int latentSize) {
+    /**
+     * A sampler of {@code schedule.sampler()} kind for latents of {@code latentSize} elements, for a
+     * model that predicts ε or v; {@link PredictionType#SAMPLE} (x₀ itself) is rejected.
+     */
+    public static Sampler create(Schedule schedule, PredictionType prediction, int latentSize) {
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(prediction, "prediction");
+        if (prediction == PredictionType.SAMPLE) {
+            // Every update below is written for ε or v; diffusers' PNDM rejects "sample" too.
+            throw new IllegalArgumentException("prediction type SAMPLE (a model predicting the clean latent) is not supported"
+                    + " by the samplers; expected EPSILON or V_PREDICTION");
+        }
         return switch (schedule.sampler()) {
             case DDIM -> new DdimSampler(schedule, prediction, latentSize);
             case PNDM -> new PndmSampler(schedule, prediction, latentSize);
@@ -139,7 +148,7 @@ public abstract sealed class Sampler permits DdimSampler, PndmSampler, EulerSamp
 
     /** Euler-type x₀ from the raw model output at σ (ε: x − σε; v: v·(−σ/√(σ²+1)) + x/(σ²+1)). */
     final void sigmaDenoised(float sigma, float[] modelOutput, float[] x) {
-        if (prediction == Prediction.EPSILON) {
+        if (prediction == PredictionType.EPSILON) {
             for (int k = 0; k < size; k++) {
                 denoised[k] = x[k] - sigma * modelOutput[k];
             }
@@ -156,7 +165,7 @@ public abstract sealed class Sampler permits DdimSampler, PndmSampler, EulerSamp
     final void alphaDenoised(float alphaCumprod, float[] modelOutput, float[] x) {
         float sqrtA = (float) Math.sqrt(alphaCumprod);
         float sqrtB = (float) Math.sqrt(1.0f - alphaCumprod);
-        if (prediction == Prediction.EPSILON) {
+        if (prediction == PredictionType.EPSILON) {
             for (int k = 0; k < size; k++) {
                 denoised[k] = (x[k] - sqrtB * modelOutput[k]) / sqrtA;
             }

@@ -1,5 +1,6 @@
 package dev.sdjava.sampling;
 
+import dev.sdjava.model.PredictionType;
 import dev.sdjava.tensor.DType;
 import dev.sdjava.tensor.Json;
 import dev.sdjava.tensor.SafeTensors;
@@ -109,6 +110,16 @@ final class Golden {
 
     Object at(Object... path) {
         return walk(json, path);
+    }
+
+    /** The prediction type named by a diffusers {@code prediction_type} in a sidecar. */
+    static PredictionType prediction(String diffusersName) {
+        for (PredictionType p : PredictionType.values()) {
+            if (p.diffusersName().equals(diffusersName)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown prediction_type " + diffusersName);
     }
 
     static double[] doubles(Object list) {

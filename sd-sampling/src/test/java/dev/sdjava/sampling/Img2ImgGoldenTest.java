@@ -5,6 +5,7 @@ import static dev.sdjava.sampling.SchedulerGoldenTest.assertClose;
 import static dev.sdjava.sampling.SchedulerGoldenTest.floats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.sdjava.model.PredictionType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -42,7 +43,7 @@ class Img2ImgGoldenTest {
                 ((Number) g.at("scheduler_config", "beta_end")).doubleValue(),
                 (String) g.at("scheduler_config", "beta_schedule"),
                 ((Number) g.at("scheduler_config", "steps_offset")).intValue());
-        Prediction prediction = Prediction.fromConfig((String) g.at("scheduler_config", "prediction_type"));
+        PredictionType prediction = Golden.prediction((String) g.at("scheduler_config", "prediction_type"));
         SamplerKind kind = switch (samplerName) {
             case "pndm" -> SamplerKind.PNDM;
             case "ddim" -> SamplerKind.DDIM;

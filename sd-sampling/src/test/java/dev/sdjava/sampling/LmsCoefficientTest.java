@@ -2,6 +2,7 @@ package dev.sdjava.sampling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.sdjava.model.PredictionType;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,7 @@ class LmsCoefficientTest {
         Golden g = Golden.load("tiny-sd1/schedulers/lms");
         for (int n : new int[] {4, 20}) {
             Schedule s = Schedule.create(SchedulerGoldenTest.noiseSchedule(g), SamplerKind.LMS, ScheduleKind.DEFAULT, n);
-            LmsSampler lms = (LmsSampler) Sampler.create(s, Prediction.EPSILON, 1);
+            LmsSampler lms = (LmsSampler) Sampler.create(s, PredictionType.EPSILON, 1);
             List<?> steps = (List<?>) g.at("traces", "N" + n, "steps");
             assertEquals(n, steps.size());
             for (int i = 0; i < n; i++) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sdjava.model.PredictionType;
 import java.lang.reflect.Method;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Test;
@@ -25,10 +26,13 @@ class SamplerApiTest {
         for (ScheduleKind k : ScheduleKind.values()) {
             assertEquals(k, ScheduleKind.of(k.id()));
         }
-        assertEquals(Prediction.V_PREDICTION, Prediction.fromConfig("v_prediction"));
+        assertEquals("v_prediction", PredictionType.V_PREDICTION.diffusersName());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SamplerKind.of("dpm++"));
         assertTrue(e.getMessage().contains("dpmpp_2m"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Prediction.fromConfig("sample"));
+        // The samplers are written for ε and v: a model predicting x₀ is refused up front, by name.
+        Schedule euler = Schedule.create(SD, SamplerKind.EULER, ScheduleKind.DEFAULT, 8);
+        IllegalArgumentException sample = assertThrows(IllegalArgumentException.class, () -> Sampler.create(euler, PredictionType.SAMPLE, 16));
+        assertTrue(sample.getMessage().contains("SAMPLE"), sample.getMessage());
     }
 
     @Test
@@ -44,7 +48,7 @@ class SamplerApiTest {
         assertThrows(IllegalArgumentException.class, () -> s.startIndex(0.0));
         assertThrows(IllegalArgumentException.class, () -> s.startIndex(1.5));
         assertThrows(IllegalArgumentException.class, () -> s.startIndex(0.1)); // int(0.8) = 0 steps left
-        Sampler sampler = Sampler.create(s, Prediction.EPSILON, 16);
+        Sampler sampler = Sampler.create(s, PredictionType.EPSILON, 16);
         assertThrows(IllegalArgumentException.class, () -> sampler.sample((in, t, out) -> {}, new float[15], 0, new TorchGenerator(1), null));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> sampler.sample((in, t, out) -> {}, new float[16], 0, null, null));
@@ -115,7 +119,7 @@ class SamplerApiTest {
     @Test
     void aListenerCanCancelARun() {
         Schedule s = Schedule.create(SD, SamplerKind.DPMPP_2M, ScheduleKind.KARRAS, 20);
-        Sampler sampler = Sampler.create(s, Prediction.EPSILON, 64);
+        Sampler sampler = Sampler.create(s, PredictionType.EPSILON, 64);
         int[] calls = {0};
         assertThrows(CancellationException.class, () -> sampler.sample((in, t, out) -> calls[0]++, new float[64], 0, null, (step, total) -> {
             if (step == 3) {
@@ -132,7 +136,7 @@ class SamplerApiTest {
         for (int r = 0; r < 2; r++) {
             TorchGenerator g = new TorchGenerator(1234);
             float[] x = g.randn(1, 4, 8, 8);
-            Sampler.create(s, Prediction.EPSILON, x.length).sample((in, t, out) -> {
+            Sampler.create(s, PredictionType.EPSILON, x.length).sample((in, t, out) -> {
                 for (int k = 0; k < in.length; k++) {
                     out[k] = 0.5f * in[k];
                 }
@@ -149,7 +153,7 @@ class SamplerApiTest {
         ScheduleKind sk = kind.usesSigmas() ? ScheduleKind.KARRAS : ScheduleKind.DEFAULT;
         Schedule s = Schedule.create(SD, kind, sk, 30);
         int n = 4 * 64 * 64;
-        Sampler sampler = Sampler.create(s, Prediction.V_PREDICTION, n);
+        Sampler sampler = Sampler.create(s, PredictionType.V_PREDICTION, n);
         float[] x = new float[n];
         TorchGenerator g = new TorchGenerator(7);
         Denoiser model = (in, t, out) -> {

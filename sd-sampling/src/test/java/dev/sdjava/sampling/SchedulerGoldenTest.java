@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.sdjava.model.PredictionType;
 import dev.sdjava.tensor.Json;
 import java.util.ArrayList;
 import java.util.List;
@@ -196,7 +197,7 @@ class SchedulerGoldenTest {
     private static Sampler samplerFor(Golden g, String variant, int steps) {
         Object[] kinds = VARIANTS.get(variant);
         Schedule s = Schedule.create(noiseSchedule(g), (SamplerKind) kinds[0], (ScheduleKind) kinds[1], steps);
-        Prediction prediction = Prediction.fromConfig((String) g.at("prediction_type"));
+        PredictionType prediction = Golden.prediction((String) g.at("prediction_type"));
         return Sampler.create(s, prediction, g.f("x_T").length);
     }
 
