@@ -11,7 +11,7 @@ public final class BenchMain {
                        SD 1.5 end to end on random weights of the real shape (written once to .cache/)
                    ./sd bench peak
                        only the FMA peak
-            threads: SD_JAVA_OPTS=-Dsd.threads=N (default: all cores)""";
+            threads: SD_JAVA_OPTS=-Dsd.threads=N (default: all cores); heap for e2e at 512: SD_JAVA_OPTS=-Xmx14g""";
 
     private BenchMain() {
     }
@@ -39,6 +39,10 @@ public final class BenchMain {
         } catch (IllegalArgumentException e) {
             System.err.println("sd bench: " + e.getMessage());
             status = 2;
+        } catch (OutOfMemoryError e) {
+            System.err.printf("sd bench: the Java heap (%d MiB) is too small; SD 1.5 at 512x512 with every network"
+                    + " loaded needs about 12 GiB: SD_JAVA_OPTS=-Xmx14g ./sd bench ...%n", Runtime.getRuntime().maxMemory() >> 20);
+            status = 3;
         }
         System.exit(status);
     }

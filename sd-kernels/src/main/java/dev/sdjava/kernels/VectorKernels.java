@@ -1,5 +1,6 @@
 package dev.sdjava.kernels;
 
+import dev.sdjava.tensor.DType;
 import dev.sdjava.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -28,20 +29,29 @@ public class VectorKernels extends ScalarKernels {
         return "vector-" + F.vectorBitSize();
     }
 
-    /** Linear weights packed into NR-wide panels: panel p holds {@code W[p·NR + j, k]} at {@code (p·in + k)·NR + j}. */
-    record Panels(int inFeatures, int outFeatures, float[] panels, float[] bias) implements LinearWeights {
+    /**
+     * Linear weights packed into NR-wide panels: panel p holds {@code W[p·NR + j, k]} at {@code (p·in + k)·NR + j};
+     * F32 in {@code panels}, or F16/BF16 weights in the same layout in {@code half} (the other is null).
+     */
+    record Panels(int inFeatures, int outFeatures, float[] panels, Half half, float[] bias) implements LinearWeights {
     }
 
-    /** Convolution weights as stored, {@code [out, in·kh·kw]} row-major: the A operand of the implicit GEMM. */
-    record ConvRows(int outChannels, int inChannels, int kernelHeight, int kernelWidth, float[] w, float[] bias)
+    /**
+     * Convolution weights as stored, {@code [out, in·kh·kw]} row-major: the A operand of the implicit GEMM;
+     * F32 in {@code w}, or F16/BF16 in {@code half} (the other is null).
+     */
+    record ConvRows(int outChannels, int inChannels, int kernelHeight, int kernelWidth, float[] w, Half half, float[] bias)
             implements ConvWeights {
     }
+
 
     /** Rows of x (linear) per parallel task and K block: an MC x KC block of A stays in L2. */
     private static final int MC = 96;
     /** Output pixels per convolution task: the packed activation block, KC x PIXELS floats, stays in L2. */
     private static final int PIXELS = 4 * Gemm.NR;
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[Gemm.KC * PIXELS]);
+    /** Per-thread F32 copy of one block of 16-bit weights: a KC x NR panel slice or MC x KC rows. */
+    private static final ThreadLocal<float[]> WIDE = ThreadLocal.withInitial(() -> new float[Gemm.KC * Math.max(Gemm.NR, MC)]);
 
     @Override
     public void warmUp() {
@@ -54,25 +64,40 @@ public class VectorKernels extends ScalarKernels {
     public LinearWeights prepareLinear(Tensor weight, Tensor bias) {
         WeightData.checkLinear(weight, bias);
         int out = Math.toIntExact(weight.dim(0)), in = Math.toIntExact(weight.dim(1));
-        float[] w = WeightData.floats(weight, this);
         int nr = Gemm.NR, count = (out + nr - 1) / nr;
+        int size = Math.multiplyExact(count * in, nr);
+        float[] biasF = WeightData.bias(bias, out, this);
         // The stored form is dropped as soon as it is packed: only the panels stay in memory.
-        float[] panels = new float[Math.multiplyExact(count * in, nr)];
+        if (isHalf(weight)) {
+            short[] w = WeightData.bits(weight), panels = new short[size];
+            for (int o = 0; o < out; o++) {
+                for (int k = 0; k < in; k++) {
+                    panels[((o / nr) * in + k) * nr + o % nr] = w[o * in + k];
+                }
+            }
+            return new Panels(in, out, null, new Half(panels, weight.dtype() == DType.BF16), biasF);
+        }
+        float[] w = WeightData.floats(weight, this), panels = new float[size];
         for (int o = 0; o < out; o++) {
-            int p = o / nr, j = o % nr;
             for (int k = 0; k < in; k++) {
-                panels[(p * in + k) * nr + j] = w[o * in + k];
+                panels[((o / nr) * in + k) * nr + o % nr] = w[o * in + k];
             }
         }
-        return new Panels(in, out, panels, WeightData.bias(bias, out, this));
+        return new Panels(in, out, panels, null, biasF);
     }
 
     @Override
     public ConvWeights prepareConv(Tensor weight, Tensor bias) {
         WeightData.checkConv(weight, bias);
         int out = Math.toIntExact(weight.dim(0));
+        float[] biasF = WeightData.bias(bias, out, this);
+        Half half = isHalf(weight) ? new Half(WeightData.bits(weight), weight.dtype() == DType.BF16) : null;
         return new ConvRows(out, Math.toIntExact(weight.dim(1)), Math.toIntExact(weight.dim(2)),
-                Math.toIntExact(weight.dim(3)), WeightData.floats(weight, this), WeightData.bias(bias, out, this));
+                Math.toIntExact(weight.dim(3)), half == null ? WeightData.floats(weight, this) : null, half, biasF);
+    }
+
+    private static boolean isHalf(Tensor t) {
+        return t.dtype() == DType.F16 || t.dtype() == DType.BF16;
     }
 
     // ---- dense ----
@@ -92,7 +117,7 @@ public class VectorKernels extends ScalarKernels {
         int perGroup = (panels + groups - 1) / groups;
         int groupCount = (panels + perGroup - 1) / perGroup;
         Parallel.forRange(mBlocks * groupCount, (t0, t1) -> {
-            float[] tile = new float[Gemm.MR * nr];
+            float[] tile = new float[Gemm.MR * nr], wide = w.half == null ? null : WIDE.get();
             for (int t = t0; t < t1; t++) {
                 int m0 = (t / groupCount) * MC, mr = Math.min(MC, rows - m0);
                 int p0 = (t % groupCount) * perGroup, p1 = Math.min(panels, p0 + perGroup);
@@ -101,7 +126,14 @@ public class VectorKernels extends ScalarKernels {
                 for (int k0 = 0; k0 < in; k0 += Gemm.KC) {
                     int kc = Math.min(Gemm.KC, in - k0);
                     for (int p = p0; p < p1; p++) {
-                        Gemm.panel(x, m0 * in + k0, in, mr, w.panels, (p * in + k0) * nr, kc,
+                        float[] b = w.panels;
+                        int bOff = (p * in + k0) * nr;
+                        if (wide != null) {
+                            w.half.widen(bOff, kc * nr, wide, 0);
+                            b = wide;
+                            bOff = 0;
+                        }
+                        Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc,
                                 y, m0 * out + p * nr, out, Math.min(nr, out - p * nr), tile);
                     }
                 }
@@ -130,7 +162,7 @@ public class VectorKernels extends ScalarKernels {
         ConvShape shape = new ConvShape(w.inChannels, height, width, w.kernelHeight, w.kernelWidth, stride, padTop, padLeft, outWidth);
         Parallel.forRange(spatialTasks * mChunks, (t0, t1) -> {
             float[] tile = new float[Gemm.MR * Gemm.NR];
-            float[] pack = PACK.get();
+            float[] pack = PACK.get(), wide = w.half == null ? null : WIDE.get();
             for (int t = t0; t < t1; t++) {
                 int mc = t % mChunks, pb = (t / mChunks) % pBlocks, b = t / (mChunks * pBlocks);
                 int o0 = mc * mRows, orows = Math.min(mRows, out - o0);
@@ -142,8 +174,18 @@ public class VectorKernels extends ScalarKernels {
                     shape.pack(x, b * w.inChannels * height * width, k0, kc, p0, np, pack);
                     for (int m0 = 0; m0 < orows; m0 += MC) {
                         int mr = Math.min(MC, orows - m0);
+                        float[] a = w.w;
+                        int aOff = (o0 + m0) * kk + k0, lda = kk;
+                        if (wide != null) {
+                            for (int r = 0; r < mr; r++) {
+                                w.half.widen(aOff + r * kk, kc, wide, r * kc);
+                            }
+                            a = wide;
+                            aOff = 0;
+                            lda = kc;
+                        }
                         for (int q = 0; q * Gemm.NR < np; q++) {
-                            Gemm.panel(w.w, (o0 + m0) * kk + k0, kk, mr, pack, q * kc * Gemm.NR, kc,
+                            Gemm.panel(a, aOff, lda, mr, pack, q * kc * Gemm.NR, kc,
                                     y, yAt + m0 * pixels + q * Gemm.NR, pixels, Math.min(Gemm.NR, np - q * Gemm.NR), tile);
                         }
                     }

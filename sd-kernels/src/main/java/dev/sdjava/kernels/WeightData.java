@@ -53,6 +53,17 @@ final class WeightData {
         return out;
     }
 
+    /** The raw 16-bit patterns of an F16 or BF16 tensor. */
+    static short[] bits(Tensor t) {
+        long n = t.numel();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("weight " + t + " is too large for one kernel array");
+        }
+        short[] out = new short[(int) n];
+        MemorySegment.copy(t.data(), SHORT_LE, 0, out, 0, (int) n);
+        return out;
+    }
+
     /** Checks {@code weight [out, in]} or {@code [out, in, 1, 1]} and an optional {@code bias [out]}. */
     static void checkLinear(Tensor weight, Tensor bias) {
         long[] s = weight.shape();

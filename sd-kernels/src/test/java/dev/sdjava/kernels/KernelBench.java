@@ -2,6 +2,8 @@ package dev.sdjava.kernels;
 
 import dev.sdjava.tensor.Tensor;
 
+import jdk.incubator.vector.FloatVector;
+
 import java.lang.foreign.Arena;
 import java.util.Random;
 
@@ -23,6 +25,20 @@ public final class KernelBench {
         try (Arena arena = Arena.ofConfined()) {
             if ("micro".contains(only)) {
                 // The micro-kernel alone, all operands in L1: the ceiling for everything built on it.
+                for (int kc : new int[]{256}) {
+                    // Half-precision A (the conv weights) widened per broadcast: the cost of keeping conv weights F16.
+                    short[] a = new short[6 * kc];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = Float.floatToFloat16((float) rnd.nextGaussian());
+                    }
+                    float[] b = Naive.random(rnd, kc * Gemm.NR), c = new float[6 * Gemm.NR];
+                    int reps = 20000 * 128 / kc;
+                    report("micro F16-A 6x" + Gemm.NR + " kc=" + kc, 2.0 * 6 * Gemm.NR * kc * reps, () -> {
+                        for (int i = 0; i < reps; i++) {
+                            microF16(a, 0, kc, 2 * kc, 3 * kc, 4 * kc, 5 * kc, b, 0, kc, c, 0, Gemm.NR);
+                        }
+                    });
+                }
                 for (int kc : new int[]{128, 256, 512}) {
                     float[] a = Naive.random(rnd, 6 * kc), b = Naive.random(rnd, kc * Gemm.NR), c = new float[6 * Gemm.NR];
                     int reps = 20000 * 128 / kc;
@@ -67,7 +83,7 @@ public final class KernelBench {
             }
             if ("linear".contains(only)) {
                 for (int[] s : new int[][]{{8192, 320, 320}, {8192, 320, 2560}, {8192, 1280, 320}, {2048, 640, 640}, {154, 768, 768}, {512, 1280, 1280}}) {
-                    LinearWeights w = k.prepareLinear(Tensor.ofFloats(arena, Naive.random(rnd, s[1] * s[2]), s[2], s[1]), null);
+                    LinearWeights w = k.prepareLinear(weights(arena, Naive.random(rnd, s[1] * s[2]), s[2], s[1]), null);
                     float[] x = Naive.random(rnd, s[0] * s[1]), y = new float[s[0] * s[2]];
                     report("linear M=" + s[0] + " K=" + s[1] + " N=" + s[2], 2.0 * s[0] * s[1] * s[2], () -> k.linear(x, s[0], w, y));
                 }
@@ -78,7 +94,7 @@ public final class KernelBench {
                         {2, 320, 320, 64, 2}, {1, 128, 128, 256, 1}, {2, 320, 640, 32, 0}, {2, 2880, 320, 64, 0}}) {
                     int ks = s[4] == 0 ? 1 : 3, stride = Math.max(1, s[4]), pad = ks / 2;
                     int o = (s[3] + 2 * pad - ks) / stride + 1;
-                    ConvWeights w = k.prepareConv(Tensor.ofFloats(arena, Naive.random(rnd, s[2] * s[1] * ks * ks), s[2], s[1], ks, ks), null);
+                    ConvWeights w = k.prepareConv(weights(arena, Naive.random(rnd, s[2] * s[1] * ks * ks), s[2], s[1], ks, ks), null);
                     float[] x = Naive.random(rnd, s[0] * s[1] * s[3] * s[3]), y = new float[s[0] * s[2] * o * o];
                     report("conv" + ks + "x" + ks + "/" + stride + " " + s[1] + "->" + s[2] + " @" + s[3] + " b" + s[0],
                             2.0 * s[0] * s[2] * o * o * s[1] * ks * ks,
@@ -96,6 +112,60 @@ public final class KernelBench {
                 }
             }
         }
+    }
+
+    /** A copy of {@link Gemm#micro} whose A operand is F16 bits, for the measurement above only. */
+    static void microF16(short[] a, int a0, int a1, int a2, int a3, int a4, int a5,
+                      float[] b, int bOff, int kc, float[] c, int c0, int ldc) {
+        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        FloatVector s00 = FloatVector.fromArray(Gemm.F, c, c0), s01 = FloatVector.fromArray(Gemm.F, c, c0 + Gemm.L);
+        FloatVector s02 = FloatVector.fromArray(Gemm.F, c, c0 + 2 * Gemm.L), s03 = FloatVector.fromArray(Gemm.F, c, c0 + 3 * Gemm.L);
+        FloatVector s10 = FloatVector.fromArray(Gemm.F, c, c1), s11 = FloatVector.fromArray(Gemm.F, c, c1 + Gemm.L);
+        FloatVector s12 = FloatVector.fromArray(Gemm.F, c, c1 + 2 * Gemm.L), s13 = FloatVector.fromArray(Gemm.F, c, c1 + 3 * Gemm.L);
+        FloatVector s20 = FloatVector.fromArray(Gemm.F, c, c2), s21 = FloatVector.fromArray(Gemm.F, c, c2 + Gemm.L);
+        FloatVector s22 = FloatVector.fromArray(Gemm.F, c, c2 + 2 * Gemm.L), s23 = FloatVector.fromArray(Gemm.F, c, c2 + 3 * Gemm.L);
+        FloatVector s30 = FloatVector.fromArray(Gemm.F, c, c3), s31 = FloatVector.fromArray(Gemm.F, c, c3 + Gemm.L);
+        FloatVector s32 = FloatVector.fromArray(Gemm.F, c, c3 + 2 * Gemm.L), s33 = FloatVector.fromArray(Gemm.F, c, c3 + 3 * Gemm.L);
+        FloatVector s40 = FloatVector.fromArray(Gemm.F, c, c4), s41 = FloatVector.fromArray(Gemm.F, c, c4 + Gemm.L);
+        FloatVector s42 = FloatVector.fromArray(Gemm.F, c, c4 + 2 * Gemm.L), s43 = FloatVector.fromArray(Gemm.F, c, c4 + 3 * Gemm.L);
+        FloatVector s50 = FloatVector.fromArray(Gemm.F, c, c5), s51 = FloatVector.fromArray(Gemm.F, c, c5 + Gemm.L);
+        FloatVector s52 = FloatVector.fromArray(Gemm.F, c, c5 + 2 * Gemm.L), s53 = FloatVector.fromArray(Gemm.F, c, c5 + 3 * Gemm.L);
+        for (int k = 0; k < kc; k++) {
+            int bk = bOff + k * Gemm.NR;
+            FloatVector b0 = FloatVector.fromArray(Gemm.F, b, bk), b1 = FloatVector.fromArray(Gemm.F, b, bk + Gemm.L);
+            FloatVector b2 = FloatVector.fromArray(Gemm.F, b, bk + 2 * Gemm.L), b3 = FloatVector.fromArray(Gemm.F, b, bk + 3 * Gemm.L);
+            FloatVector x = FloatVector.broadcast(Gemm.F, Float.float16ToFloat(a[a0 + k]));
+            s00 = x.fma(b0, s00); s01 = x.fma(b1, s01); s02 = x.fma(b2, s02); s03 = x.fma(b3, s03);
+            x = FloatVector.broadcast(Gemm.F, Float.float16ToFloat(a[a1 + k]));
+            s10 = x.fma(b0, s10); s11 = x.fma(b1, s11); s12 = x.fma(b2, s12); s13 = x.fma(b3, s13);
+            x = FloatVector.broadcast(Gemm.F, Float.float16ToFloat(a[a2 + k]));
+            s20 = x.fma(b0, s20); s21 = x.fma(b1, s21); s22 = x.fma(b2, s22); s23 = x.fma(b3, s23);
+            x = FloatVector.broadcast(Gemm.F, Float.float16ToFloat(a[a3 + k]));
+            s30 = x.fma(b0, s30); s31 = x.fma(b1, s31); s32 = x.fma(b2, s32); s33 = x.fma(b3, s33);
+            x = FloatVector.broadcast(Gemm.F, Float.float16ToFloat(a[a4 + k]));
+            s40 = x.fma(b0, s40); s41 = x.fma(b1, s41); s42 = x.fma(b2, s42); s43 = x.fma(b3, s43);
+            x = FloatVector.broadcast(Gemm.F, Float.float16ToFloat(a[a5 + k]));
+            s50 = x.fma(b0, s50); s51 = x.fma(b1, s51); s52 = x.fma(b2, s52); s53 = x.fma(b3, s53);
+        }
+        s00.intoArray(c, c0); s01.intoArray(c, c0 + Gemm.L); s02.intoArray(c, c0 + 2 * Gemm.L); s03.intoArray(c, c0 + 3 * Gemm.L);
+        s10.intoArray(c, c1); s11.intoArray(c, c1 + Gemm.L); s12.intoArray(c, c1 + 2 * Gemm.L); s13.intoArray(c, c1 + 3 * Gemm.L);
+        s20.intoArray(c, c2); s21.intoArray(c, c2 + Gemm.L); s22.intoArray(c, c2 + 2 * Gemm.L); s23.intoArray(c, c2 + 3 * Gemm.L);
+        s30.intoArray(c, c3); s31.intoArray(c, c3 + Gemm.L); s32.intoArray(c, c3 + 2 * Gemm.L); s33.intoArray(c, c3 + 3 * Gemm.L);
+        s40.intoArray(c, c4); s41.intoArray(c, c4 + Gemm.L); s42.intoArray(c, c4 + 2 * Gemm.L); s43.intoArray(c, c4 + 3 * Gemm.L);
+        s50.intoArray(c, c5); s51.intoArray(c, c5 + Gemm.L); s52.intoArray(c, c5 + 2 * Gemm.L); s53.intoArray(c, c5 + 3 * Gemm.L);
+    }
+
+    /** F32 weights, or F16 ones with -Dbench.f16=true (kept 16-bit by the vector kernels). */
+    private static Tensor weights(Arena arena, float[] values, long... shape) {
+        Tensor f32 = Tensor.ofFloats(arena, values, shape);
+        if (!Boolean.getBoolean("bench.f16")) {
+            return f32;
+        }
+        Tensor t = Tensor.allocate(arena, dev.sdjava.tensor.DType.F16, shape);
+        for (int i = 0; i < values.length; i++) {
+            t.dtype().writeFloat(t.data(), i, values[i]);
+        }
+        return t;
     }
 
     /** On-CPU nanoseconds of the calling thread (Linux schedstat). */

@@ -51,6 +51,30 @@ class VectorKernelsTest {
         }
     }
 
+    /** 16-bit weights stay 16-bit and are widened per block: exactly what F32 weights of the same values give. */
+    @Property(tries = 20)
+    void halfWeightsGiveTheSameBitsAsTheirF32Values(@ForAll @IntRange(min = 1, max = 20) int rows,
+                                                    @ForAll @IntRange(min = 1, max = 300) int in,
+                                                    @ForAll @IntRange(min = 1, max = 100) int out, @ForAll boolean bf16,
+                                                    @ForAll long seed) {
+        Random rnd = new Random(seed);
+        DType dtype = bf16 ? DType.BF16 : DType.F16;
+        float[] w = Naive.random(rnd, out * in * 9), x = Naive.random(rnd, rows * Math.max(in, 5 * in * 4));
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor half = weights(arena, dtype, java.util.Arrays.copyOf(w, out * in), out, in), wide = Tensor.ofFloats(arena, half.toFloatArray(), out, in);
+            float[] a = new float[rows * out], b = new float[rows * out];
+            VECTOR.linear(x, rows, VECTOR.prepareLinear(half, null), a);
+            VECTOR.linear(x, rows, VECTOR.prepareLinear(wide, null), b);
+            assertArrayEquals(b, a);
+            Tensor halfConv = weights(arena, dtype, w, out, in, 3, 3);
+            Tensor wideConv = Tensor.ofFloats(arena, halfConv.toFloatArray(), out, in, 3, 3);
+            float[] c = new float[out * rows * 4], d = new float[c.length];
+            VECTOR.conv2d(x, 1, rows, 5, VECTOR.prepareConv(halfConv, null), 2, 1, 1, (rows + 1) / 2, 3, c);
+            VECTOR.conv2d(x, 1, rows, 5, VECTOR.prepareConv(wideConv, null), 2, 1, 1, (rows + 1) / 2, 3, d);
+            assertArrayEquals(d, c);
+        }
+    }
+
     @Property(tries = 40)
     void convMatchesScalar(@ForAll @IntRange(min = 1, max = 40) int in, @ForAll @IntRange(min = 1, max = 14) int out,
                            @ForAll @IntRange(min = 1, max = 23) int h, @ForAll @IntRange(min = 1, max = 23) int w,
