@@ -166,8 +166,10 @@ public final class Checkpoint implements AutoCloseable {
                 }
             }
             Activation activation = openClip ? Activation.GELU : Activation.QUICK_GELU;
+            // the first image_size of an LDM yaml is the latent side (v1-inference.yaml: 64)
+            Double imageSize = yaml != null ? yaml.number("image_size") : null;
             return parts.finish(file, List.of(st), options, family, unet, heads, options.textEncoderHeads(), activation, 1e-5f,
-                    scheduler, vaeScale);
+                    scheduler, vaeScale, imageSize != null ? imageSize.intValue() : null);
         } catch (RuntimeException e) {
             st.close();
             throw e;
@@ -226,7 +228,8 @@ public final class Checkpoint implements AutoCloseable {
             float eps = textJson.get("layer_norm_eps") instanceof Number d ? d.floatValue() : 1e-5f;
             float vaeScale = vaeJson.get("scaling_factor") instanceof Number d ? d.floatValue() : VaeConfig.DEFAULT_SCALING_FACTOR;
             SchedulerConfig scheduler = scheduler(schedulerJson, dir.resolve("scheduler/scheduler_config.json"));
-            return parts.finish(dir, opened, options, family, unet, heads, textHeads, activation, eps, scheduler, vaeScale);
+            return parts.finish(dir, opened, options, family, unet, heads, textHeads, activation, eps, scheduler, vaeScale,
+                    integer(unetJson, "sample_size"));
         } catch (RuntimeException e) {
             opened.forEach(SafeTensors::close);
             throw e;
@@ -414,7 +417,7 @@ public final class Checkpoint implements AutoCloseable {
         /** Detects the remaining configs, checks every component against its schema and builds the checkpoint. */
         Checkpoint finish(Path where, List<SafeTensors> files, LoadOptions options, ModelFamily family, UNetConfig unet,
                           AttentionHeads heads, Integer textHeads, Activation activation, float eps,
-                          SchedulerConfig scheduler, float vaeScale) {
+                          SchedulerConfig scheduler, float vaeScale, Integer sampleSize) {
             TextEncoderConfig text = TextEncoderConfig.detect(tensors(Component.TEXT_ENCODER),
                     options.textEncoderHeads() != null ? options.textEncoderHeads() : textHeads, activation, eps);
             VaeConfig vae = VaeConfig.detect(tensors(Component.VAE), vaeScale);
@@ -448,7 +451,8 @@ public final class Checkpoint implements AutoCloseable {
             for (Component c : Component.values()) {
                 weights.put(c, new MappedWeights(tensors.get(c), sources.get(c) + " [" + c + "]"));
             }
-            ModelConfig config = new ModelConfig(family, text, unet, vae, heads, scheduler);
+            ModelConfig config = new ModelConfig(family, text, unet, vae, heads, scheduler,
+                    sampleSize != null ? sampleSize : ModelConfig.defaultSampleSize(family, scheduler.predictionType()));
             return new Checkpoint(where, files, weights, config, ignored);
         }
 

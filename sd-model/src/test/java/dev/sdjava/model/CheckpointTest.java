@@ -113,6 +113,7 @@ class CheckpointTest {
                 assertEquals(1, config.scheduler().stepsOffset());
                 assertEquals(false, config.scheduler().setAlphaToOne());
                 assertNull(config.scheduler().timestepSpacing());
+                assertEquals(64, config.imageSize(), "unet/config.json sample_size 8 / the yaml's image_size 8");
             }
         }
         try (Checkpoint cp = Checkpoint.open(TestData.model("tiny-sd1"))) {
@@ -148,11 +149,16 @@ class CheckpointTest {
         try (Checkpoint cp = Checkpoint.open(sd1, TestData.singleFileOptions())) {
             assertEquals(PredictionType.EPSILON, cp.config().predictionType());
             assertEquals(AttentionHeads.perLevel(8).toString(), cp.config().unetHeads().toString());
+            assertEquals(512, cp.config().imageSize());
         }
         Path sd2 = Files.copy(TestData.model("tiny-sd2v.safetensors"), tmp.resolve("b.safetensors"));
         try (Checkpoint cp = Checkpoint.open(sd2, TestData.singleFileOptions())) {
             assertEquals(PredictionType.V_PREDICTION, cp.config().predictionType());
             assertEquals(AttentionHeads.ofHeadDim(64).toString(), cp.config().unetHeads().toString());
+            assertEquals(768, cp.config().imageSize());
+        }
+        try (Checkpoint cp = Checkpoint.open(sd2, TestData.singleFileOptions().withPredictionType(PredictionType.EPSILON))) {
+            assertEquals(512, cp.config().imageSize(), "SD 2.x base");
         }
         // A yaml elsewhere, given explicitly; and one that contradicts the tensors.
         try (Checkpoint cp = Checkpoint.open(sd2, TestData.singleFileOptions().withLdmConfig(TestData.model("tiny-sd2v.yaml")))) {

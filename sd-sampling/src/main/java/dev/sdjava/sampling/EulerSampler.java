@@ -7,7 +7,7 @@ import dev.sdjava.model.PredictionType;
  * churn), optionally ancestral: step down to σ_down, then add fresh noise of size σ_up
  * (drawn on every step, the last one too).
  */
-final class EulerSampler extends Sampler {
+final class EulerSampler extends SigmaSampler {
     private final boolean ancestral;
 
     EulerSampler(Schedule schedule, PredictionType prediction, int size, boolean ancestral) {
@@ -17,24 +17,6 @@ final class EulerSampler extends Sampler {
 
     @Override
     void reset() {}
-
-    @Override
-    void scaleModelInput(int i, float[] x, float[] out) {
-        scaleBySigma(schedule.sigma(i), x, out, size);
-    }
-
-    /** x / √(σ²+1): the model expects unit-variance input. */
-    static void scaleBySigma(float sigma, float[] x, float[] out, int size) {
-        float d = (float) Math.sqrt(sigma * sigma + 1.0f);
-        for (int k = 0; k < size; k++) {
-            out[k] = x[k] / d;
-        }
-    }
-
-    @Override
-    float[] addNoiseCoefficients(int start) {
-        return new float[] {1.0f, schedule.sigma(start)};
-    }
 
     @Override
     void step(int i, float[] modelOutput, float[] x, TorchGenerator generator) {

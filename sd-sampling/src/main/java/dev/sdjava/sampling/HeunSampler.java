@@ -8,7 +8,7 @@ import dev.sdjava.model.PredictionType;
  * lists every interior σ twice, so evaluations alternate predictor and corrector; the last step
  * (to σ = 0) is a plain Euler step.
  */
-final class HeunSampler extends Sampler {
+final class HeunSampler extends SigmaSampler {
     private final float[] firstDerivative;
     private final float[] firstSample;
     private boolean predictorNext;
@@ -23,16 +23,6 @@ final class HeunSampler extends Sampler {
     @Override
     void reset() {
         predictorNext = true;
-    }
-
-    @Override
-    void scaleModelInput(int i, float[] x, float[] out) {
-        EulerSampler.scaleBySigma(schedule.sigma(i), x, out, size);
-    }
-
-    @Override
-    float[] addNoiseCoefficients(int start) {
-        return new float[] {1.0f, schedule.sigma(start)};
     }
 
     @Override

@@ -6,7 +6,7 @@ import dev.sdjava.model.PredictionType;
  * Linear multistep in σ (order 4): x' = x + Σ_k c_k·d_{i−k} with d = (x − x₀)/σ and c_k the
  * integral over [σ_i, σ_{i+1}] of the Lagrange basis polynomial through the last σ's.
  */
-final class LmsSampler extends Sampler {
+final class LmsSampler extends SigmaSampler {
     private static final int ORDER = 4;
     /** Gauss-Legendre nodes and weights on [-1, 1]: exact for the degree ≤ 3 integrands. */
     private static final double[] GL_NODES = {-Math.sqrt(3.0 / 5.0), 0.0, Math.sqrt(3.0 / 5.0)};
@@ -27,16 +27,6 @@ final class LmsSampler extends Sampler {
     @Override
     void reset() {
         count = 0;
-    }
-
-    @Override
-    void scaleModelInput(int i, float[] x, float[] out) {
-        EulerSampler.scaleBySigma(schedule.sigma(i), x, out, size);
-    }
-
-    @Override
-    float[] addNoiseCoefficients(int start) {
-        return new float[] {1.0f, schedule.sigma(start)};
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.sdjava.sampling;
 
 import dev.sdjava.model.LoadOptions;
 import dev.sdjava.model.ModelConfig;
-import dev.sdjava.model.ModelFamily;
 import dev.sdjava.model.PredictionType;
 import dev.sdjava.model.SchedulerConfig;
 import dev.sdjava.model.StableDiffusionModel;
@@ -169,19 +168,13 @@ public final class Pipeline implements AutoCloseable {
             width = width != 0 ? width : request.initImage().getWidth() / 8 * 8;
             height = height != 0 ? height : request.initImage().getHeight() / 8 * 8;
         }
-        int side = defaultSide();
+        int side = model.config().imageSize();
         b.size(width != 0 ? width : side, height != 0 ? height : side);
         b.sampler(request.sampler() != null ? request.sampler() : defaultSampler());
         if (request.seed() == GenerationRequest.RANDOM_SEED) {
             b.seed(ThreadLocalRandom.current().nextLong(1L << 32)); // A1111's seed range
         }
         return b.build();
-    }
-
-    /** The resolution the family was trained at: 512, or 768 for SD 2.x v-prediction models. */
-    private int defaultSide() {
-        ModelConfig c = model.config();
-        return c.family() == ModelFamily.SD2 && c.predictionType() == PredictionType.V_PREDICTION ? 768 : 512;
     }
 
     /** The scheduler the model ships with, as diffusers would pick it. */

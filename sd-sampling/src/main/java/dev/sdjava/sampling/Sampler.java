@@ -18,7 +18,7 @@ import java.util.Objects;
  * Each update reproduces the diffusers scheduler's float32 arithmetic operation by operation
  * (golden README §6), so traces match diffusers to float32 rounding.
  */
-public abstract sealed class Sampler permits DdimSampler, PndmSampler, EulerSampler, HeunSampler, LmsSampler, DpmSolverSampler, LcmSampler {
+public abstract sealed class Sampler permits DdimSampler, PndmSampler, SigmaSampler, DpmSolverSampler, LcmSampler {
     final Schedule schedule;
     final NoiseSchedule noiseSchedule;
     final PredictionType prediction;
