@@ -40,8 +40,8 @@ public final class BenchMain {
             System.err.println("sd bench: " + e.getMessage());
             status = 2;
         } catch (OutOfMemoryError e) {
-            System.err.printf("sd bench: the Java heap (%d MiB) is too small; SD 1.5 at 512x512 with every network"
-                    + " loaded needs about 12 GiB: SD_JAVA_OPTS=-Xmx14g ./sd bench ...%n", Runtime.getRuntime().maxMemory() >> 20);
+            System.err.printf("sd bench: the Java heap (%d MiB) is too small; SD 1.5 at 512x512 needs about 12 GiB"
+                    + " in the end-to-end benchmark: SD_JAVA_OPTS=-Xmx14g ./sd bench ...%n", Runtime.getRuntime().maxMemory() >> 20);
             status = 3;
         }
         System.exit(status);

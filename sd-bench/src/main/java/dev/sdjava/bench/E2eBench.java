@@ -3,17 +3,14 @@ package dev.sdjava.bench;
 import dev.sdjava.kernels.Kernels;
 import dev.sdjava.model.Checkpoint;
 import dev.sdjava.model.ModelConfig;
-import dev.sdjava.model.PredictionType;
 import dev.sdjava.model.diffusion.UNet;
 import dev.sdjava.model.diffusion.VaeDecoder;
 import dev.sdjava.model.diffusion.VaeEncoder;
 import dev.sdjava.model.text.ClipTextEncoder;
-import dev.sdjava.sampling.NoiseSchedule;
-import dev.sdjava.sampling.Sampler;
+import dev.sdjava.sampling.GenerationRequest;
+import dev.sdjava.sampling.Pipeline;
 import dev.sdjava.sampling.SamplerKind;
-import dev.sdjava.sampling.Schedule;
 import dev.sdjava.sampling.ScheduleKind;
-import dev.sdjava.sampling.TorchGenerator;
 import dev.sdjava.tensor.Json;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -29,11 +26,11 @@ import java.util.Map;
 /**
  * {@code ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE]}: SD 1.5 end to end on a random-weight
  * checkpoint of the real shape ({@link RandomCheckpoint}): load, text encoding, one U-Net step with and without
- * guidance, VAE decode and encode, a 20-step txt2img; each the median of {@code runs} after a warm-up run,
- * with achieved GFLOP/s (FLOPs counted from the architecture) and its fraction of the measured FMA peak,
- * the peak RSS, and a per-kind breakdown of one guided step. Parts whose code is not in the project yet are
- * reported as null, with a note saying so. Inputs are random (latents N(0, 1), a fixed prompt's token ids);
- * the outputs are checked to be finite, so a broken kernel cannot pass for a fast one.
+ * guidance, VAE decode and encode, each the median of {@code runs} after a warm-up run; then the 20-step
+ * txt2img through {@link Pipeline}, once. Each with achieved GFLOP/s (FLOPs counted from the architecture) and
+ * its fraction of the measured FMA peak; also the peak RSS and a per-kind breakdown of one guided step. Inputs
+ * are random (latents N(0, 1), a fixed prompt's token ids); the outputs are checked to be finite, so a broken
+ * kernel cannot pass for a fast one.
  */
 final class E2eBench {
     private static final SdArchitecture ARCH = SdArchitecture.SD15;
@@ -102,6 +99,20 @@ final class E2eBench {
         if (!Machine.resetPeakRss()) {
             notes.add("peak_rss_mb: could not reset the peak RSS; it may include writing the checkpoint");
         }
+        measureNetworks(file, profiling);
+        System.gc(); // the networks above are unreachable now that their frame is gone: free them before the pipeline loads its own
+        txt2img(file);
+
+        double rss = Machine.peakRssMb();
+        report.put("peak_rss_mb", rss);
+        out.printf("%-32s %9.0f MiB (VmHWM)%n", "peak RSS", rss);
+        report.put("load_average_at_end", Machine.loadAverage());
+        report.put("notes", notes);
+        notes.forEach(n -> out.println("note: " + n));
+    }
+
+    /** Load, text encode, U-Net steps, VAE decode and encode, each network used directly. */
+    private void measureNetworks(Path file, ProfilingKernels profiling) {
         long start = System.nanoTime();
         try (Checkpoint checkpoint = Checkpoint.open(file)) {
             ModelConfig config = checkpoint.config();
@@ -150,21 +161,7 @@ final class E2eBench {
             t = Timing.of(1, runs, () -> encoder.encode(image, 1, size, size, mean, logvar));
             report("vae_encode", "VAE encode " + size + "x" + size, t, ArchitectureFlops.vaeEncode(ARCH, size, size).total());
 
-            int steps = 20;
-            Timing whole = Timing.of(0, 1, () -> txt2img(text, unet, decoder, ids, steps, latent, image));
-            report("txt2img_20_steps", "txt2img, " + steps + " steps (once)", whole,
-                    ArchitectureFlops.textEncode(ARCH, 2).total() + steps * ArchitectureFlops.unet(ARCH, 2, latent, latent).total()
-                            + ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
-            checkFinite("txt2img image", image);
-            notes.add("txt2img_20_steps: assembled from the public parts (text encoder, DPM++ 2M Karras sampler with"
-                    + " guidance 7.5, U-Net, VAE decoder), one run; the Pipeline class is not in the project yet");
         }
-        double rss = Machine.peakRssMb();
-        report.put("peak_rss_mb", rss);
-        out.printf("%-32s %9.0f MiB (VmHWM)%n", "peak RSS", rss);
-        report.put("load_average_at_end", Machine.loadAverage());
-        report.put("notes", notes);
-        notes.forEach(n -> out.println("note: " + n));
     }
 
     /** Records a timed part: {@code KEY_s} (median), its GFLOP/s and fraction of the FMA peak. */
@@ -190,32 +187,25 @@ final class E2eBench {
         notes.add(key + ": " + why);
     }
 
-    /** Prompt to image: encode both prompts, sample with classifier-free guidance, decode. */
-    private static void txt2img(ClipTextEncoder text, UNet unet, VaeDecoder decoder, int[] ids, int steps, int latent,
-                                float[] image) {
-        int tokens = ARCH.tokens(), n = ARCH.latentChannels() * latent * latent;
-        float guidance = 7.5f;
-        float[] context = new float[ids.length * ARCH.textHidden()];
-        text.encode(ids, 2, 0, context);
-        Schedule schedule = Schedule.create(NoiseSchedule.stableDiffusion(), SamplerKind.DPMPP_2M, ScheduleKind.KARRAS, steps);
-        Sampler sampler = Sampler.create(schedule, PredictionType.EPSILON, n);
-        float[] latents = new TorchGenerator(42).randn(1, ARCH.latentChannels(), latent, latent);
-        for (int i = 0; i < n; i++) {
-            latents[i] *= schedule.initNoiseSigma();
+    /**
+     * The whole txt2img through the public API, {@link Pipeline}, as a user runs it: its load apart, then one
+     * 20-step generation (DPM++ 2M Karras, guidance 7.5) timed once, everything being warm by then.
+     */
+    private void txt2img(Path file) {
+        int steps = 20;
+        long start = System.nanoTime();
+        try (Pipeline pipeline = Pipeline.load(file)) {
+            double loadSeconds = (System.nanoTime() - start) * 1e-9;
+            report.put("txt2img_load_s", loadSeconds);
+            out.printf("%-32s %9.2f s%n", "Pipeline.load", loadSeconds);
+            GenerationRequest request = GenerationRequest.txt2img("a lighthouse at dusk, oil painting").size(size, size)
+                    .steps(steps).sampler(SamplerKind.DPMPP_2M).schedule(ScheduleKind.KARRAS).seed(42).build();
+            Timing t = Timing.of(0, 1, () -> pipeline.generate(request));
+            int latent = size / 8;
+            report("txt2img_20_steps", "txt2img, " + steps + " steps (once)", t,
+                    ArchitectureFlops.textEncode(ARCH, 2).total() + steps * ArchitectureFlops.unet(ARCH, 2, latent, latent).total()
+                            + ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
         }
-        float[] batch = new float[2 * n];
-        float[] predicted = new float[2 * n];
-        float[] timestep = new float[1];
-        sampler.sample((input, t, output) -> {
-            System.arraycopy(input, 0, batch, 0, n); // [unconditional, conditional]
-            System.arraycopy(input, 0, batch, n, n);
-            timestep[0] = t;
-            unet.forward(batch, 2, latent, latent, timestep, context, tokens, predicted);
-            for (int i = 0; i < n; i++) {
-                output[i] = predicted[i] + guidance * (predicted[n + i] - predicted[i]);
-            }
-        }, latents, 0, null, null);
-        decoder.decode(latents, 1, latent, latent, image);
     }
 
     /** Per op kind: measured seconds and share of the step, counted FLOPs and GFLOP/s (the profiler counts what the kernels were asked to do). */
