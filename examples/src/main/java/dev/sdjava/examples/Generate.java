@@ -94,6 +94,10 @@ final class Generate implements Command {
         } catch (UncheckedIOException e) {
             err.println("sd " + name() + ": " + describe(e.getCause()));
             return 1;
+        } catch (OutOfMemoryError e) {
+            err.println("sd " + name() + ": the Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MB) is too small for this model at this size; give it more, e.g. SD_JAVA_OPTS=-Xmx12g ./sd " + name() + " ...");
+            return 1;
         }
     }
 
