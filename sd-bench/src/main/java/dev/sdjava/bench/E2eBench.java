@@ -169,7 +169,7 @@ final class E2eBench {
         double s = t.median();
         put(key, s, flops);
         out.printf("%-32s %9.3f s  %8.1f GFLOP/s  %.3f of peak   (median of %d; runs %s)%n", label, s,
-                flops / s * 1e-9, flops / s * 1e-9 / peak.peak(), runs, Arrays.toString(rounded(t.seconds())));
+                flops / s * 1e-9, flops / s * 1e-9 / peak.peak(), t.seconds().length, Arrays.toString(rounded(t.seconds())));
     }
 
     private void put(String key, double seconds, double flops) {
