@@ -6,8 +6,6 @@ import dev.sdjava.model.PredictionType;
 import dev.sdjava.model.SchedulerConfig;
 import dev.sdjava.model.StableDiffusionModel;
 import dev.sdjava.model.diffusion.UNet;
-import dev.sdjava.model.diffusion.VaeDecoder;
-import dev.sdjava.model.diffusion.VaeEncoder;
 import dev.sdjava.model.text.ClipTokenizer;
 import dev.sdjava.model.text.PromptChunks;
 import dev.sdjava.model.text.PromptParser;
@@ -50,18 +48,13 @@ public final class Pipeline implements AutoCloseable {
     public static final int MAX_PROMPT_CHUNKS = 64;
 
     private final StableDiffusionModel model;
-    private final UNet unet;
-    private final VaeDecoder decoder;
     private final Path source;
     private final NoiseSchedule noise;
-    private VaeEncoder encoder; // made on first img2img: txt2img users never pay for it
-    private String modelHash;   // computed on first use: hashing a 2 GB file takes a second or two
+    private String modelHash; // computed on first use: hashing a 2 GB file takes a second or two
 
     private Pipeline(StableDiffusionModel model, Path source) {
         this.model = model;
         this.source = source;
-        this.unet = UNet.load(model.checkpoint());
-        this.decoder = VaeDecoder.load(model.checkpoint());
         SchedulerConfig s = model.config().scheduler();
         this.noise = NoiseSchedule.fromConfig(s.numTrainTimesteps(), s.betaStart(), s.betaEnd(), s.betaSchedule(), s.stepsOffset());
     }
@@ -118,7 +111,7 @@ public final class Pipeline implements AutoCloseable {
         Schedule schedule = Schedule.create(noise, resolved.sampler(), resolved.schedule(), resolved.steps());
         Sampler sampler = Sampler.create(schedule, model.config().predictionType(), latentSize);
         int start = resolved.isImg2img() ? schedule.startIndex(resolved.strength()) : 0;
-        Denoiser denoiser = new GuidedDenoiser(unet, conditioning, (float) resolved.guidanceScale(), height, width);
+        Denoiser denoiser = new GuidedDenoiser(model.unet(), conditioning, (float) resolved.guidanceScale(), height, width);
         float[] decoded = new float[3 * resolved.height() * resolved.width()];
 
         List<BufferedImage> images = new ArrayList<>();
@@ -133,7 +126,7 @@ public final class Pipeline implements AutoCloseable {
             if (moments != null) {
                 // diffusers' order of draws: the VAE sample, then the start noise, then each step's noise
                 float[] clean = new float[latentSize];
-                encoder.sample(moments[0], moments[1], generator.randn(1, 4, height, width), latentSize, clean);
+                model.vaeEncoder().sample(moments[0], moments[1], generator.randn(1, 4, height, width), latentSize, clean);
                 sampler.addNoise(start, clean, generator.randn(1, 4, height, width), latents);
             } else {
                 float[] drawn = initLatents != null ? initLatents : generator.randn(1, 4, height, width);
@@ -150,7 +143,7 @@ public final class Pipeline implements AutoCloseable {
                 listener.onStep(new Progress(image, seeds.length, step, total,
                         Duration.ofNanos(System.nanoTime() - started), latents, height, width));
             });
-            decoder.decode(latents, 1, height, width, decoded);
+            model.vaeDecoder().decode(latents, 1, height, width, decoded);
             images.add(Images.toImage(decoded, 0, resolved.height(), resolved.width()));
             finals.add(latents);
             infotexts.add(Infotext.of(resolved, seeds[i], modelName(), modelHash()));
@@ -220,13 +213,10 @@ public final class Pipeline implements AutoCloseable {
 
     /** img2img: the VAE's latent distribution {mean, logvar} of the init image at the request's size. */
     private float[][] encodeImage(GenerationRequest request, int height, int width) {
-        if (encoder == null) {
-            encoder = VaeEncoder.load(model.checkpoint());
-        }
         float[] pixels = Images.toTensor(fit(request.initImage(), request.width(), request.height()));
         float[] mean = new float[4 * height * width];
         float[] logvar = new float[mean.length];
-        encoder.encode(pixels, 1, request.height(), request.width(), mean, logvar);
+        model.vaeEncoder().encode(pixels, 1, request.height(), request.width(), mean, logvar);
         return new float[][] {mean, logvar};
     }
 
