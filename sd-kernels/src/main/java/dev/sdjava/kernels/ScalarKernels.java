@@ -356,15 +356,8 @@ public class ScalarKernels implements Kernels {
 
     @Override
     public void fromTokens(float[] x, int batch, int channels, int spatial, float[] y) {
-        need2(x, y, (long) batch * channels * spatial, "fromTokens");
-        for (int n = 0; n < batch; n++) {
-            int at = n * channels * spatial;
-            for (int c = 0; c < channels; c++) {
-                for (int s = 0; s < spatial; s++) {
-                    y[at + c * spatial + s] = x[at + s * channels + c];
-                }
-            }
-        }
+        // [batch, spatial, channels] -> [batch, channels, spatial] is the same transpose with the axes' roles swapped
+        toTokens(x, batch, spatial, channels, y);
     }
 
     @Override
