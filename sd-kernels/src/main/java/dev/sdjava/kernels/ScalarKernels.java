@@ -176,16 +176,8 @@ public class ScalarKernels implements Kernels {
         Parallel.forRange(batch * groups, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 int at = t * perGroup * spatial, n = perGroup * spatial;
-                double sum = 0;
-                for (int e = 0; e < n; e++) {
-                    sum += x[at + e];
-                }
-                double mean = sum / n, sq = 0;
-                for (int e = 0; e < n; e++) {
-                    double d = x[at + e] - mean;
-                    sq += d * d;
-                }
-                float rstd = (float) (1 / Math.sqrt(sq / n + eps));
+                double mean = meanOf(x, at, n);
+                float rstd = reciprocalStd(x, at, n, mean, eps);
                 float fmean = (float) mean;
                 int c0 = (t % groups) * perGroup;
                 for (int c = 0; c < perGroup; c++) {
@@ -200,6 +192,25 @@ public class ScalarKernels implements Kernels {
         });
     }
 
+    /** The mean of {@code x[at, at+n)}, summed in double. */
+    private static double meanOf(float[] x, int at, int n) {
+        double sum = 0;
+        for (int e = 0; e < n; e++) {
+            sum += x[at + e];
+        }
+        return sum / n;
+    }
+
+    /** {@code 1 / sqrt(variance + eps)} of {@code x[at, at+n)} around {@code mean} (biased variance, in double). */
+    private static float reciprocalStd(float[] x, int at, int n, double mean, float eps) {
+        double sq = 0;
+        for (int e = 0; e < n; e++) {
+            double d = x[at + e] - mean;
+            sq += d * d;
+        }
+        return (float) (1 / Math.sqrt(sq / n + eps));
+    }
+
     @Override
     public void layerNorm(float[] x, int rows, int dim, float eps, float[] gamma, float[] beta, float[] y) {
         need(x, (long) rows * dim, "layerNorm x");
@@ -207,16 +218,8 @@ public class ScalarKernels implements Kernels {
         checkAffine(gamma, beta, dim, "layerNorm");
         for (int r = 0; r < rows; r++) {
             int at = r * dim;
-            double sum = 0;
-            for (int c = 0; c < dim; c++) {
-                sum += x[at + c];
-            }
-            double mean = sum / dim, sq = 0;
-            for (int c = 0; c < dim; c++) {
-                double d = x[at + c] - mean;
-                sq += d * d;
-            }
-            float rstd = (float) (1 / Math.sqrt(sq / dim + eps));
+            double mean = meanOf(x, at, dim);
+            float rstd = reciprocalStd(x, at, dim, mean, eps);
             float fmean = (float) mean;
             for (int c = 0; c < dim; c++) {
                 float g = gamma == null ? 1 : gamma[c], b = beta == null ? 0 : beta[c];
