@@ -7,7 +7,7 @@ public final class BenchMain {
     private static final String USAGE = """
             usage: ./sd bench kernels [--quick] [--only REGEX] [--json FILE]
                        JMH benchmarks of the kernels at SD 1.5's shapes, beside this machine's measured FMA peak
-                   ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--checkpoint FILE]
+                   ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--checkpoint FILE] [--no-txt2img] [--vae-tiled]
                        SD 1.5 end to end on random weights of the real shape (written once to .cache/)
                    ./sd bench peak
                        only the FMA peak
