@@ -24,7 +24,7 @@ public final class BenchMain {
                 case "kernels" -> KernelSuite.run(rest);
                 case "e2e" -> E2eBench.run(rest);
                 case "peak" -> {
-                    new KernelSuite(false, java.util.regex.Pattern.compile(".*"), kernelThreads(), System.out).measurePeak();
+                    KernelSuite.measurePeak(false, kernelThreads(), System.out);
                     yield 0;
                 }
                 case "help", "--help", "-h" -> {
