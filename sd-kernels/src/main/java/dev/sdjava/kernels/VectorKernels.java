@@ -76,10 +76,12 @@ public class VectorKernels extends ScalarKernels {
         float[] biasF = WeightData.bias(bias, out, this);
         // The stored form is dropped as soon as it is packed: only the panels stay in memory.
         if (isHalf(weight)) {
-            short[] w = WeightData.bits(weight), panels = new short[size];
+            // Row by row: a full-size copy of the stored bits would double the load's peak for the largest weights.
+            short[] row = new short[in], panels = new short[size];
             for (int o = 0; o < out; o++) {
+                WeightData.bits(weight, (long) o * in, row);
                 for (int k = 0; k < in; k++) {
-                    panels[((o / nr) * in + k) * nr + o % nr] = w[o * in + k];
+                    panels[((o / nr) * in + k) * nr + o % nr] = row[k];
                 }
             }
             return new Panels(in, out, null, new Half(panels, weight.dtype() == DType.BF16), biasF);
