@@ -28,17 +28,15 @@ import java.util.Map;
  * checkpoint of the real shape ({@link RandomCheckpoint}): load, text encoding, one U-Net step with and without
  * guidance, VAE decode and encode, each the median of {@code runs} after a warm-up run; then the 20-step
  * txt2img through {@link Pipeline}, once ({@code --no-txt2img} skips it: at 768 it takes minutes). With
- * {@code --vae-tiled}, also a tiled VAE decode of a 1024x1024 image, once, with the activations the decoder holds
- * (a whole decode's grow with the area; a tiled one's with the tile). Each with achieved GFLOP/s (FLOPs counted from the architecture) and
+ * {@code --vae-tiled}, also a tiled VAE decode of an image of twice the side (1024x1024 at 512: in diffusers' tiles,
+ * 512 px overlapping by 128), once, with the activations the decoder holds (a whole decode's grow with the area, a
+ * tiled one's with the tile). Each with achieved GFLOP/s (FLOPs counted from the architecture) and
  * its fraction of the measured FMA peak; also the peak RSS and a per-kind breakdown of one guided step. Inputs
  * are random (latents N(0, 1), a fixed prompt's token ids); the outputs are checked to be finite, so a broken
  * kernel cannot pass for a fast one.
  */
 final class E2eBench {
     private static final SdArchitecture ARCH = SdArchitecture.SD15;
-
-    /** The tiled decode's image side: SDXL's size, 4x SD 1.5's area. */
-    private static final int TILED_SIZE = 1024;
 
     private final int size;
     private final int runs;
@@ -185,24 +183,27 @@ final class E2eBench {
     }
 
     /**
-     * A 1024x1024 decode in the default tiles (512 px, overlap at least 128), by a decoder of its own so that
-     * its workspace shows what tiling holds. Timed once; its GFLOP/s count the work the kernels were given,
-     * overlaps included, to compare per FLOP with the whole decode.
+     * A decode of twice the side in tiles of the bench's side overlapping by a quarter (at 512: 1024x1024 in
+     * diffusers' tiles, 512 px overlapping by 128), by a decoder of its own so that its workspace shows what tiling
+     * holds. Timed once; its GFLOP/s count the work the kernels were given, overlaps included, to compare per FLOP
+     * with the whole decode.
      */
     private void tiledDecode(Checkpoint checkpoint, ProfilingKernels profiling) {
         VaeDecoder tiled = VaeDecoder.load(checkpoint.vae(), checkpoint.config().vae(), profiling.kernels());
-        int latent = TILED_SIZE / 8;
+        int side = 2 * size, latent = side / 8, tile = size, overlap = size / 4;
         float[] latents = random(ARCH.latentChannels() * latent * latent, 1f);
-        float[] image = new float[3 * TILED_SIZE * TILED_SIZE];
+        float[] image = new float[3 * side * side];
         profiling.reset();
-        Timing t = Timing.of(0, 1, () -> tiled.decodeTiled(latents, 1, latent, latent, image,
-                VaeDecoder.DEFAULT_TILE_SIZE, VaeDecoder.DEFAULT_TILE_OVERLAP));
+        Timing t = Timing.of(0, 1, () -> tiled.decodeTiled(latents, 1, latent, latent, image, tile, overlap));
         double flops = profiling.breakdown().values().stream().mapToDouble(m -> (double) m.get("flops")).sum();
-        String key = "vae_decode_" + TILED_SIZE + "_tiled";
-        report(key, "VAE decode " + TILED_SIZE + "x" + TILED_SIZE + ", tiled (once)", t, flops);
-        report.put(key + "_whole_image_tflop", ArchitectureFlops.vaeDecode(ARCH, latent, latent).total() * 1e-12);
+        report.put("vae_decode_tiled_image_px", side);
+        report.put("vae_decode_tiled_tile_px", tile);
+        report.put("vae_decode_tiled_overlap_px", overlap);
+        report("vae_decode_tiled", "VAE decode " + side + "x" + side + ", tiles " + tile + "/" + overlap + " (once)",
+                t, flops);
+        report.put("vae_decode_tiled_whole_image_tflop", ArchitectureFlops.vaeDecode(ARCH, latent, latent).total() * 1e-12);
         checkFinite("tiled VAE decoder output", image);
-        workspace(key, "VAE decode " + TILED_SIZE + ", tiled", tiled.workspaceBytes());
+        workspace("vae_decode_tiled", "VAE decode " + side + ", tiled", tiled.workspaceBytes());
     }
 
     /** Records the activations a network holds after a part, {@code KEY_workspace_mb}. */
