@@ -27,9 +27,10 @@ import java.util.Map;
  * {@code ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--no-txt2img] [--vae-tiled]}: SD 1.5 end to end on a random-weight
  * checkpoint of the real shape ({@link RandomCheckpoint}): load, text encoding, one U-Net step with and without
  * guidance, VAE decode and encode, each the median of {@code runs} after a warm-up run; then the 20-step
- * txt2img through {@link Pipeline}, once ({@code --no-txt2img} skips it: at 768 it takes minutes). With
- * {@code --vae-tiled}, also a tiled VAE decode of an image of twice the side (1024x1024 at 512: in diffusers' tiles,
- * 512 px overlapping by 128), once, with the activations the decoder holds (a whole decode's grow with the area, a
+ * txt2img through {@link Pipeline}, once ({@code --no-txt2img} skips it: at 768 it takes minutes). {@code --vae-tiled}
+ * measures the VAE decoder alone instead, for its memory: a tiled decode of twice the side (1024x1024 at 512, in
+ * diffusers' tiles: 512 px overlapping by 128) in a fresh process, once, with the peak RSS after it, then the whole
+ * decode at the bench's size; each with the activations the decoder holds (a whole decode's grow with the area, a
  * tiled one's with the tile). Each with achieved GFLOP/s (FLOPs counted from the architecture) and
  * its fraction of the measured FMA peak; also the peak RSS and a per-kind breakdown of one guided step. Inputs
  * are random (latents N(0, 1), a fixed prompt's token ids); the outputs are checked to be finite, so a broken
@@ -109,12 +110,16 @@ final class E2eBench {
         if (!Machine.resetPeakRss()) {
             notes.add("peak_rss_mb: could not reset the peak RSS; it may include writing the checkpoint");
         }
-        measureNetworks(file, profiling);
-        System.gc(); // the networks above are unreachable now that their frame is gone: free them before the pipeline loads its own
-        if (txt2img) {
-            txt2img(file);
+        if (vaeTiled) {
+            measureVaeMemory(file, profiling);
         } else {
-            missing("txt2img_20_steps", "skipped (--no-txt2img)");
+            measureNetworks(file, profiling);
+            System.gc(); // the networks above are unreachable now that their frame is gone: free them before the pipeline loads its own
+            if (txt2img) {
+                txt2img(file);
+            } else {
+                missing("txt2img_20_steps", "skipped (--no-txt2img)");
+            }
         }
 
         double rss = Machine.peakRssMb();
@@ -170,9 +175,6 @@ final class E2eBench {
                     ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
             checkFinite("VAE decoder output", image);
             workspace("vae_decode", "VAE decode, whole", decoder.workspaceBytes());
-            if (vaeTiled) {
-                tiledDecode(checkpoint, profiling);
-            }
 
             float[] mean = new float[channels * latent * latent];
             float[] logvar = new float[mean.length];
@@ -183,27 +185,45 @@ final class E2eBench {
     }
 
     /**
-     * A decode of twice the side in tiles of the bench's side overlapping by a quarter (at 512: 1024x1024 in
-     * diffusers' tiles, 512 px overlapping by 128), by a decoder of its own so that its workspace shows what tiling
-     * holds. Timed once; its GFLOP/s count the work the kernels were given, overlaps included, to compare per FLOP
-     * with the whole decode.
+     * {@code --vae-tiled}: the VAE decoder alone. First a decode of twice the side in tiles of the bench's side
+     * overlapping by a quarter (at 512: 1024x1024 in diffusers' tiles, 512 px overlapping by 128), timed once, and
+     * the process's peak RSS after it: nothing else has run, so that peak is the tiled decode's. Its GFLOP/s count
+     * the work the kernels were given, overlaps included, to compare per FLOP with the whole decode that follows
+     * (at the bench's size, timed as usual). The other parts are reported missing.
      */
-    private void tiledDecode(Checkpoint checkpoint, ProfilingKernels profiling) {
-        VaeDecoder tiled = VaeDecoder.load(checkpoint.vae(), checkpoint.config().vae(), profiling.kernels());
-        int side = 2 * size, latent = side / 8, tile = size, overlap = size / 4;
-        float[] latents = random(ARCH.latentChannels() * latent * latent, 1f);
-        float[] image = new float[3 * side * side];
-        profiling.reset();
-        Timing t = Timing.of(0, 1, () -> tiled.decodeTiled(latents, 1, latent, latent, image, tile, overlap));
-        double flops = profiling.breakdown().values().stream().mapToDouble(m -> (double) m.get("flops")).sum();
-        report.put("vae_decode_tiled_image_px", side);
-        report.put("vae_decode_tiled_tile_px", tile);
-        report.put("vae_decode_tiled_overlap_px", overlap);
-        report("vae_decode_tiled", "VAE decode " + side + "x" + side + ", tiles " + tile + "/" + overlap + " (once)",
-                t, flops);
-        report.put("vae_decode_tiled_whole_image_tflop", ArchitectureFlops.vaeDecode(ARCH, latent, latent).total() * 1e-12);
-        checkFinite("tiled VAE decoder output", image);
-        workspace("vae_decode_tiled", "VAE decode " + side + ", tiled", tiled.workspaceBytes());
+    private void measureVaeMemory(Path file, ProfilingKernels profiling) {
+        for (String key : new String[] {"load", "text_encode", "unet_step_guided", "unet_step", "vae_encode", "txt2img_20_steps"}) {
+            missing(key, "not measured: --vae-tiled measures the VAE decoder alone");
+        }
+        try (Checkpoint checkpoint = Checkpoint.open(file)) {
+            VaeDecoder decoder = VaeDecoder.load(checkpoint.vae(), checkpoint.config().vae(), profiling.kernels());
+            int side = 2 * size, latent = side / 8, tile = size, overlap = size / 4;
+            float[] latents = random(ARCH.latentChannels() * latent * latent, 1f);
+            float[] image = new float[3 * side * side];
+            profiling.reset();
+            Timing t = Timing.of(0, 1, () -> decoder.decodeTiled(latents, 1, latent, latent, image, tile, overlap));
+            double flops = profiling.breakdown().values().stream().mapToDouble(m -> (double) m.get("flops")).sum();
+            report.put("vae_decode_tiled_image_px", side);
+            report.put("vae_decode_tiled_tile_px", tile);
+            report.put("vae_decode_tiled_overlap_px", overlap);
+            report("vae_decode_tiled", "VAE decode " + side + "x" + side + ", tiles " + tile + "/" + overlap + " (once)",
+                    t, flops);
+            report.put("vae_decode_tiled_whole_image_tflop", ArchitectureFlops.vaeDecode(ARCH, latent, latent).total() * 1e-12);
+            checkFinite("tiled VAE decoder output", image);
+            workspace("vae_decode_tiled", "VAE decode " + side + ", tiled", decoder.workspaceBytes());
+            double rss = Machine.peakRssMb();
+            report.put("vae_decode_tiled_peak_rss_mb", rss);
+            out.printf("%-32s %9.0f MiB (VmHWM after the tiled decode)%n", "peak RSS, tiled", rss);
+
+            int small = size / 8;
+            float[] smallImage = new float[3 * size * size];
+            float[] smallLatents = Arrays.copyOf(latents, ARCH.latentChannels() * small * small);
+            t = Timing.of(1, runs, () -> decoder.decode(smallLatents, 1, small, small, smallImage));
+            report("vae_decode", "VAE decode " + small + "x" + small + " -> " + size + "x" + size, t,
+                    ArchitectureFlops.vaeDecode(ARCH, small, small).total());
+            checkFinite("VAE decoder output", smallImage);
+            workspace("vae_decode", "VAE decode, whole", decoder.workspaceBytes()); // the tile is no larger: the whole decode's
+        }
     }
 
     /** Records the activations a network holds after a part, {@code KEY_workspace_mb}. */
