@@ -24,9 +24,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--no-txt2img] [--vae-tiled]}: SD 1.5 end to end on a random-weight
+ * {@code ./sd bench e2e [--size 512|256|768] [--runs N] [--warmups N] [--json FILE] [--no-txt2img] [--vae-tiled]}: SD 1.5 end to end on a random-weight
  * checkpoint of the real shape ({@link RandomCheckpoint}): load, text encoding, one U-Net step with and without
- * guidance, VAE decode and encode, each the median of {@code runs} after a warm-up run; then the 20-step
+ * guidance, VAE decode and encode, each the median of {@code runs} after {@code warmups} runs (default 1; 0 for a
+ * quick look at 768, where one guided step takes minutes on 2 cores); then the 20-step
  * txt2img through {@link Pipeline}, once ({@code --no-txt2img} skips it: at 768 it takes minutes). {@code --vae-tiled}
  * measures the VAE decoder alone instead, for its memory: a tiled decode of twice the side (1024x1024 at 512, in
  * diffusers' tiles: 512 px overlapping by 128) in a fresh process, once, with the peak RSS after it, then the whole
@@ -41,6 +42,7 @@ final class E2eBench {
 
     private final int size;
     private final int runs;
+    private final int warmups;
     private final boolean txt2img;
     private final boolean vaeTiled;
     private final PrintStream out;
@@ -48,16 +50,17 @@ final class E2eBench {
     private final List<String> notes = new ArrayList<>();
     private FmaPeak.Result peak;
 
-    private E2eBench(int size, int runs, boolean txt2img, boolean vaeTiled, PrintStream out) {
+    private E2eBench(int size, int runs, int warmups, boolean txt2img, boolean vaeTiled, PrintStream out) {
         this.size = size;
         this.runs = runs;
+        this.warmups = warmups;
         this.txt2img = txt2img;
         this.vaeTiled = vaeTiled;
         this.out = out;
     }
 
     static int run(List<String> args) throws IOException {
-        int size = 512, runs = 3;
+        int size = 512, runs = 3, warmups = 1;
         boolean txt2img = true, vaeTiled = false;
         Path json = null, checkpoint = null;
         for (int i = 0; i < args.size(); i++) {
@@ -65,22 +68,26 @@ final class E2eBench {
             switch (a) {
                 case "--size" -> size = intOption(args, ++i, a);
                 case "--runs" -> runs = intOption(args, ++i, a);
+                case "--warmups" -> warmups = intOption(args, ++i, a);
                 case "--json" -> json = Path.of(option(args, ++i, a));
                 case "--checkpoint" -> checkpoint = Path.of(option(args, ++i, a));
                 case "--no-txt2img" -> txt2img = false;
                 case "--vae-tiled" -> vaeTiled = true;
                 default -> throw new IllegalArgumentException("unknown option '" + a + "' for 'bench e2e'; expected"
-                        + " --size 256|512|768, --runs N, --json FILE, --checkpoint FILE, --no-txt2img, --vae-tiled");
+                        + " --size 256|512|768, --runs N, --warmups N, --json FILE, --checkpoint FILE, --no-txt2img, --vae-tiled");
             }
         }
         if (size % 64 != 0 || size < 64) {
             throw new IllegalArgumentException("--size must be a multiple of 64 (the U-Net halves 64x64 latents three"
                     + " times), was " + size);
         }
+        if (warmups < 0) {
+            throw new IllegalArgumentException("--warmups must be 0 or more, was " + warmups);
+        }
         if (runs < 1) {
             throw new IllegalArgumentException("--runs must be at least 1, was " + runs);
         }
-        E2eBench bench = new E2eBench(size, runs, txt2img, vaeTiled, System.out);
+        E2eBench bench = new E2eBench(size, runs, warmups, txt2img, vaeTiled, System.out);
         Path file = checkpoint != null ? checkpoint : RandomCheckpoint.sd15(cacheDir(), System.out);
         bench.measure(file);
         if (json != null) {
@@ -99,6 +106,7 @@ final class E2eBench {
         report.put("provider", base.name());
         report.put("threads", threads);
         report.put("size", size);
+        report.put("warmups", warmups);
         report.put("checkpoint", file.toString());
         report.put("peak_gflops", peak.peak());
         report.put("peak_gflops_1_thread", peak.gflops1());
@@ -149,14 +157,14 @@ final class E2eBench {
             int[] ids = promptIds();
             int tokens = ARCH.tokens(), width = ARCH.textHidden();
             float[] context = new float[ids.length * width];
-            Timing t = Timing.of(1, runs, () -> text.encode(ids, 2, 0, context));
+            Timing t = Timing.of(warmups, runs, () -> text.encode(ids, 2, 0, context));
             report("text_encode", "text encode (batch 2)", t, ArchitectureFlops.textEncode(ARCH, 2).total());
 
             int latent = size / 8, channels = ARCH.latentChannels();
             float[] latents = random(2 * channels * latent * latent, 1f);
             float[] noise = new float[latents.length];
             float[] timestep = {500f};
-            t = Timing.of(1, runs, () -> unet.forward(latents, 2, latent, latent, timestep, context, tokens, noise));
+            t = Timing.of(warmups, runs, () -> unet.forward(latents, 2, latent, latent, timestep, context, tokens, noise));
             report("unet_step_guided", "U-Net step, guided (batch 2)", t, ArchitectureFlops.unet(ARCH, 2, latent, latent).total());
             checkFinite("U-Net output", noise);
 
@@ -166,11 +174,11 @@ final class E2eBench {
             printBreakdown(profiling.breakdown(), ArchitectureFlops.unet(ARCH, 2, latent, latent));
 
             float[] condContext = Arrays.copyOfRange(context, tokens * width, 2 * tokens * width);
-            t = Timing.of(1, runs, () -> unet.forward(latents, 1, latent, latent, timestep, condContext, tokens, noise));
+            t = Timing.of(warmups, runs, () -> unet.forward(latents, 1, latent, latent, timestep, condContext, tokens, noise));
             report("unet_step", "U-Net step, unguided (batch 1)", t, ArchitectureFlops.unet(ARCH, 1, latent, latent).total());
 
             float[] image = new float[3 * size * size];
-            t = Timing.of(1, runs, () -> decoder.decode(latents, 1, latent, latent, image));
+            t = Timing.of(warmups, runs, () -> decoder.decode(latents, 1, latent, latent, image));
             report("vae_decode", "VAE decode " + latent + "x" + latent + " -> " + size + "x" + size, t,
                     ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
             checkFinite("VAE decoder output", image);
@@ -178,7 +186,7 @@ final class E2eBench {
 
             float[] mean = new float[channels * latent * latent];
             float[] logvar = new float[mean.length];
-            t = Timing.of(1, runs, () -> encoder.encode(image, 1, size, size, mean, logvar));
+            t = Timing.of(warmups, runs, () -> encoder.encode(image, 1, size, size, mean, logvar));
             report("vae_encode", "VAE encode " + size + "x" + size, t, ArchitectureFlops.vaeEncode(ARCH, size, size).total());
 
         }
@@ -218,7 +226,7 @@ final class E2eBench {
             int small = size / 8;
             float[] smallImage = new float[3 * size * size];
             float[] smallLatents = Arrays.copyOf(latents, ARCH.latentChannels() * small * small);
-            t = Timing.of(1, runs, () -> decoder.decode(smallLatents, 1, small, small, smallImage));
+            t = Timing.of(warmups, runs, () -> decoder.decode(smallLatents, 1, small, small, smallImage));
             report("vae_decode", "VAE decode " + small + "x" + small + " -> " + size + "x" + size, t,
                     ArchitectureFlops.vaeDecode(ARCH, small, small).total());
             checkFinite("VAE decoder output", smallImage);
