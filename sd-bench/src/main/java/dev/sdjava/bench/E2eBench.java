@@ -150,11 +150,15 @@ final class E2eBench {
             t = Timing.of(1, runs, () -> unet.forward(latents, 1, latent, latent, timestep, condContext, tokens, noise));
             report("unet_step", "U-Net step, unguided (batch 1)", t, ArchitectureFlops.unet(ARCH, 1, latent, latent).total());
 
+            unet.releaseBuffers(); // one network's activations at a time, as the pipeline runs them
+
             float[] image = new float[3 * size * size];
             t = Timing.of(1, runs, () -> decoder.decode(latents, 1, latent, latent, image));
             report("vae_decode", "VAE decode " + latent + "x" + latent + " -> " + size + "x" + size, t,
                     ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
             checkFinite("VAE decoder output", image);
+
+            decoder.releaseBuffers();
 
             float[] mean = new float[channels * latent * latent];
             float[] logvar = new float[mean.length];

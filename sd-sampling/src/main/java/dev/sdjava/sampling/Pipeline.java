@@ -143,7 +143,10 @@ public final class Pipeline implements AutoCloseable {
                 listener.onStep(new Progress(image, seeds.length, step, total,
                         Duration.ofNanos(System.nanoTime() - started), latents, height, width));
             });
+            // One network at a time holds activations: the U-Net's go before the VAE's (the largest) are made.
+            model.unet().releaseBuffers();
             model.vaeDecoder().decode(latents, 1, height, width, decoded);
+            model.vaeDecoder().releaseBuffers();
             images.add(Images.toImage(decoded, 0, resolved.height(), resolved.width()));
             finals.add(latents);
             infotexts.add(Infotext.of(resolved, seeds[i], modelName(), modelHash()));
@@ -217,6 +220,7 @@ public final class Pipeline implements AutoCloseable {
         float[] mean = new float[4 * height * width];
         float[] logvar = new float[mean.length];
         model.vaeEncoder().encode(pixels, 1, request.height(), request.width(), mean, logvar);
+        model.vaeEncoder().releaseBuffers();
         return new float[][] {mean, logvar};
     }
 
