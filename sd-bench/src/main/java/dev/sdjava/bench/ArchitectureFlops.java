@@ -50,6 +50,13 @@ public final class ArchitectureFlops {
         return f.scaled(batch);
     }
 
+    /** One U-Net block on {@code batch} latents. */
+    public static Count unetBlock(SdArchitecture a, UNetBlock block, int batch) {
+        ArchitectureFlops f = new ArchitectureFlops(a);
+        f.block(block);
+        return f.scaled(batch);
+    }
+
     /** The VAE decoder from {@code h×w} latents to an image 8x larger, batch 1. */
     public static Count vaeDecode(SdArchitecture a, int h, int w) {
         ArchitectureFlops f = new ArchitectureFlops(a);
@@ -87,49 +94,23 @@ public final class ArchitectureFlops {
     // ---- U-Net (batch 1) ----
 
     private void unetPass(int h, int w) {
-        int[] ch = a.unetChannels();
-        int levels = ch.length, t = a.timeEmbedDim();
-        count.add("linear", Flops.linear(1, ch[0], t) + Flops.linear(1, t, t));
-        conv(a.latentChannels(), ch[0], 3, h, w);
-        java.util.ArrayDeque<Integer> skips = new java.util.ArrayDeque<>();
-        skips.push(ch[0]);
-        int width = ch[0];
-        for (int level = 0; level < levels; level++) {
-            for (int j = 0; j < a.unetLayers(); j++) {
-                resnet(width, ch[level], h, w, true);
-                width = ch[level];
-                if (level < levels - 1) {
-                    transformer(width, h, w);
-                }
-                skips.push(width);
-            }
-            if (level < levels - 1) {
-                h = (h + 1) / 2; // 3x3, stride 2, padding 1
-                w = (w + 1) / 2;
-                conv(width, width, 3, h, w);
-                skips.push(width);
-            }
+        int c0 = a.unetChannels()[0], t = a.timeEmbedDim();
+        count.add("linear", Flops.linear(1, c0, t) + Flops.linear(1, t, t));
+        conv(a.latentChannels(), c0, 3, h, w);
+        for (UNetBlock b : UNetBlock.walk(a, h, w).values()) {
+            block(b);
         }
-        resnet(width, width, h, w, true);
-        transformer(width, h, w);
-        resnet(width, width, h, w, true);
-        for (int up = 0; up < levels; up++) {
-            int level = levels - 1 - up;
-            for (int j = 0; j <= a.unetLayers(); j++) {
-                resnet(width + skips.pop(), ch[level], h, w, true);
-                width = ch[level];
-                if (level < levels - 1) {
-                    transformer(width, h, w);
-                }
-            }
-            if (level > 0) {
-                h *= 2;
-                w *= 2;
-                conv(width, width, 3, h, w);
-            }
+        norm(c0, h, w);
+        conv(c0, a.latentChannels(), 3, h, w);
+    }
+
+    private void block(UNetBlock b) {
+        switch (b.kind()) {
+            case RESNET -> resnet(b.in(), b.out(), b.height(), b.width(), true);
+            case TRANSFORMER -> transformer(b.in(), b.height(), b.width());
+            // The upsampler's nearest-neighbour resize is data movement; its conv runs at the output size.
+            case DOWNSAMPLE, UPSAMPLE -> conv(b.in(), b.out(), 3, b.outHeight(), b.outWidth());
         }
-        norm(width, h, w);
-        conv(width, a.latentChannels(), 3, h, w);
     }
 
     private void transformer(int c, int h, int w) {

@@ -7,7 +7,10 @@ public final class BenchMain {
     private static final String USAGE = """
             usage: ./sd bench kernels [--quick] [--only REGEX] [--json FILE]
                        JMH benchmarks of the kernels at SD 1.5's shapes, beside this machine's measured FMA peak
-                   ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--checkpoint FILE]
+                   ./sd bench blocks [--quick] [--only REGEX] [--json FILE]
+                       JMH benchmarks of each U-Net block (resnet, transformer, down/upsample) at every level of
+                       SD 1.5 at 512x512 with guidance (batch 2), with its share of a U-Net step
+                   ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--checkpoint FILE] [--no-txt2img] [--vae-tiled]
                        SD 1.5 end to end on random weights of the real shape (written once to .cache/)
                    ./sd bench peak
                        only the FMA peak
@@ -22,9 +25,10 @@ public final class BenchMain {
         try {
             status = switch (args.length == 0 ? "help" : args[0]) {
                 case "kernels" -> KernelSuite.run(rest);
+                case "blocks" -> BlockSuite.run(rest);
                 case "e2e" -> E2eBench.run(rest);
                 case "peak" -> {
-                    new KernelSuite(false, java.util.regex.Pattern.compile(".*"), kernelThreads(), System.out).measurePeak();
+                    KernelSuite.measurePeak(false, kernelThreads(), System.out);
                     yield 0;
                 }
                 case "help", "--help", "-h" -> {

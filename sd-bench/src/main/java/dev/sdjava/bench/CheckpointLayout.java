@@ -27,6 +27,43 @@ public final class CheckpointLayout {
         return l.shapes;
     }
 
+    /**
+     * One U-Net block's tensors under diffusers names below {@code prefix} (the names the loader hands the model,
+     * with SD 1's 1x1-conv {@code proj_in/proj_out}), for building the block alone.
+     */
+    public static SequencedMap<String, long[]> unetBlock(SdArchitecture a, UNetBlock block, String prefix) {
+        CheckpointLayout l = new CheckpointLayout(a);
+        int in = block.in(), out = block.out();
+        String p = prefix + ".";
+        switch (block.kind()) {
+            case RESNET -> {
+                l.norm(p + "norm1", in);
+                l.conv(p + "conv1", out, in, 3);
+                l.linear(p + "time_emb_proj", out, a.timeEmbedDim());
+                l.norm(p + "norm2", out);
+                l.conv(p + "conv2", out, out, 3);
+                if (in != out) {
+                    l.conv(p + "conv_shortcut", out, in, 1);
+                }
+            }
+            case TRANSFORMER -> {
+                l.norm(p + "norm", in);
+                l.conv(p + "proj_in", in, in, 1);
+                String b = p + "transformer_blocks.0.";
+                l.norm(b + "norm1", in);
+                l.attention(b + "attn1", in, in);
+                l.norm(b + "norm2", in);
+                l.attention(b + "attn2", in, a.contextDim());
+                l.norm(b + "norm3", in);
+                l.linear(b + "ff.net.0.proj", 8 * in, in);
+                l.linear(b + "ff.net.2", in, 4 * in);
+                l.conv(p + "proj_out", in, in, 1);
+            }
+            case DOWNSAMPLE, UPSAMPLE -> l.conv(p + "conv", out, in, 3);
+        }
+        return l.shapes;
+    }
+
     // ---- U-Net ----
 
     private void unet(String p) {

@@ -4,20 +4,12 @@ import dev.sdjava.tensor.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.openjdk.jmh.results.RunResult;
-import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
-import org.openjdk.jmh.runner.options.OptionsBuilder;
-import org.openjdk.jmh.runner.options.TimeValue;
-import org.openjdk.jmh.runner.options.VerboseMode;
+import java.util.regex.Pattern;
 
 /**
  * {@code ./sd bench kernels [--quick] [--json FILE]}: measures the FMA peak, then every {@link KernelCase}
@@ -37,11 +29,11 @@ final class KernelSuite {
     }
 
     private final boolean quick;
-    private final java.util.regex.Pattern only;
+    private final Pattern only;
     private final int threads;
     private final PrintStream out;
 
-    KernelSuite(boolean quick, java.util.regex.Pattern only, int threads, PrintStream out) {
+    KernelSuite(boolean quick, Pattern only, int threads, PrintStream out) {
         this.quick = quick;
         this.only = only;
         this.threads = threads;
@@ -49,40 +41,20 @@ final class KernelSuite {
     }
 
     static int run(List<String> args) throws IOException {
-        boolean quick = false;
-        Path json = null;
-        String only = ".*";
-        for (int i = 0; i < args.size(); i++) {
-            switch (args.get(i)) {
-                case "--quick" -> quick = true;
-                case "--only" -> {
-                    if (i + 1 >= args.size()) {
-                        throw new IllegalArgumentException("--only needs a regular expression over case names");
-                    }
-                    only = args.get(++i);
-                }
-                case "--json" -> {
-                    if (i + 1 >= args.size()) {
-                        throw new IllegalArgumentException("--json needs a file name");
-                    }
-                    json = Path.of(args.get(++i));
-                }
-                default -> throw new IllegalArgumentException("unknown option '" + args.get(i)
-                        + "' for 'bench kernels'; expected --quick, --only REGEX, --json FILE");
-            }
-        }
-        KernelSuite suite = new KernelSuite(quick, java.util.regex.Pattern.compile(only), BenchMain.kernelThreads(),
-                System.out);
-        FmaPeak.Result peak = suite.measurePeak();
+        SuiteOptions options = SuiteOptions.parse(args, "kernels");
+        int threads = BenchMain.kernelThreads();
+        KernelSuite suite = new KernelSuite(options.quick(), options.only(), threads, System.out);
+        FmaPeak.Result peak = measurePeak(options.quick(), threads, System.out);
         List<Row> rows = suite.measureKernels(peak);
-        if (json != null) {
-            Files.writeString(json, Json.writeIndented(report(peak, rows)));
-            System.out.println("wrote " + json);
+        if (options.json() != null) {
+            Files.writeString(options.json(), Json.writeIndented(report(peak, rows)));
+            System.out.println("wrote " + options.json());
         }
         return rows.stream().anyMatch(r -> r.error() != null) ? 1 : 0;
     }
 
-    FmaPeak.Result measurePeak() {
+    /** Prints the machine and measures its FMA peak on {@code threads} threads, which every fraction of peak divides by. */
+    static FmaPeak.Result measurePeak(boolean quick, int threads, PrintStream out) {
         out.println("machine: " + Machine.describe());
         FmaPeak.Result peak = FmaPeak.measure(threads, quick ? 2 : 6);
         out.printf("FP32 FMA peak (%d-lane vectors): %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %d threads%n",
@@ -119,29 +91,9 @@ final class KernelSuite {
     }
 
     private Row measure(KernelCase c, String provider) {
-        ChainedOptionsBuilder options = new OptionsBuilder()
-                .include(KernelBenchmark.class.getName() + ".call$")
-                .param("kernelCase", c.name())
-                .param("provider", provider)
-                .forks(1)
-                // The Vector API is a thousand times slower until C2 has compiled it, which can take a few
-                // seconds of calls: warm up well and report the median iteration, not the mean.
-                .warmupIterations(quick ? 3 : 5)
-                .warmupTime(TimeValue.seconds(1))
-                .measurementIterations(quick ? 3 : 5)
-                .measurementTime(TimeValue.seconds(quick ? 1 : 2))
-                .verbosity(System.getenv("SD_BENCH_VERBOSE") != null ? VerboseMode.NORMAL : VerboseMode.SILENT)
-                // Forks inherit this JVM's flags (the Vector API among them: KernelBenchmark checks) and class path.
-                .jvmArgsAppend("-Xmx4g", "-Dsd.threads=" + threads);
-        try {
-            Collection<RunResult> results = new Runner(options.build()).run();
-            if (results.isEmpty()) {
-                return new Row(c, provider, Double.NaN, "the benchmark fork failed (run with SD_BENCH_VERBOSE=1)");
-            }
-            return new Row(c, provider, results.iterator().next().getPrimaryResult().getStatistics().getPercentile(50), null);
-        } catch (RunnerException e) {
-            return new Row(c, provider, Double.NaN, String.valueOf(e.getMessage()));
-        }
+        JmhFork.Timed t = JmhFork.median(KernelBenchmark.class, Map.of("kernelCase", c.name(), "provider", provider),
+                quick, threads);
+        return new Row(c, provider, t.millis(), t.error());
     }
 
     private void printSpeedups(List<Row> rows) {
@@ -159,16 +111,7 @@ final class KernelSuite {
     }
 
     static Map<String, Object> report(FmaPeak.Result peak, List<Row> rows) {
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("date", Instant.now().toString());
-        root.put("threads", peak.threads());
-        root.put("load_average_at_end", Machine.loadAverage());
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("vector_lanes", peak.lanes());
-        p.put("gflops_1_thread", peak.gflops1());
-        p.put("gflops_all_threads", peak.gflopsN());
-        p.put("threads", peak.threads());
-        root.put("fma_peak", p);
+        Map<String, Object> root = header(peak);
         List<Object> results = new ArrayList<>();
         for (Row r : rows) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -187,6 +130,21 @@ final class KernelSuite {
             results.add(m);
         }
         root.put("results", results);
+        return root;
+    }
+
+    /** What every suite's JSON report starts with: when, on how many threads, how busy, and the measured peak. */
+    static Map<String, Object> header(FmaPeak.Result peak) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("date", Instant.now().toString());
+        root.put("threads", peak.threads());
+        root.put("load_average_at_end", Machine.loadAverage());
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("vector_lanes", peak.lanes());
+        p.put("gflops_1_thread", peak.gflops1());
+        p.put("gflops_all_threads", peak.gflopsN());
+        p.put("threads", peak.threads());
+        root.put("fma_peak", p);
         return root;
     }
 }

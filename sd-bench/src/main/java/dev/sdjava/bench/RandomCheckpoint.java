@@ -61,7 +61,8 @@ public final class RandomCheckpoint {
         }
     }
 
-    private static void fill(String name, Tensor t) {
+    /** Fills {@code t} with the values its name calls for, seeded by the name alone. */
+    static void fill(String name, Tensor t) {
         SplittableRandom rnd = new SplittableRandom(name.hashCode() * 0x9E3779B97F4A7C15L);
         long[] shape = t.shape();
         double mean = 0, sd;

@@ -1,6 +1,7 @@
 package dev.sdjava.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
 
@@ -16,7 +17,14 @@ final class FlashAttention {
     private static final int NR = Gemm.NR, L = Gemm.L;
     /** Keys per block, a multiple of the micro-kernel's 6 rows. */
     private static final int KB = 96;
+    private static final double LOG2E = 1.4426950408889634;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    static {
+        if (Gemm.NV != 4) { // tileMax spells out the four vectors of a panel row
+            throw new AssertionError("FlashAttention.tileMax expects Gemm.NV = 4, not " + Gemm.NV);
+        }
+    }
 
     private FlashAttention() {
     }
@@ -28,7 +36,7 @@ final class FlashAttention {
         float[] vt = new float[0];      // Vᵀ of the head by key block: [keys/KB][rows(headDim)][KB], rows past headDim zero
         final float[] s = new float[KB * NR]; // score / probability tile: [KB][NR]
         final float[] tile = new float[Gemm.MR * NR];
-        final float[] max = new float[NR], sum = new float[NR], corr = new float[NR];
+        final float[] max = new float[NR], sum = new float[NR], corr = new float[NR], m = new float[NR];
 
         void ensure(int headDim, int keys) {
             if (qt.length < headDim * NR) {
@@ -49,6 +57,8 @@ final class FlashAttention {
 
     static void run(float[] q, float[] k, float[] v, int batch, int heads, int queries, int keys, int headDim,
                     float scale, boolean causal, float[] out) {
+        // Scores in base 2: 2^(s·log2 e) = e^s, and the factor rides on the scale Q is multiplied by anyway.
+        float scale2 = (float) (scale * LOG2E);
         int qBlocks = (queries + NR - 1) / NR;
         Parallel.forRange(batch * heads * qBlocks, (t0, t1) -> {
             Scratch s = SCRATCH.get();
@@ -60,7 +70,7 @@ final class FlashAttention {
                     packVt(v, b, h, heads, keys, headDim, s.vt);
                     packed = bh;
                 }
-                block(q, k, out, b, h, heads, queries, keys, headDim, scale, causal, (t % qBlocks) * NR, s);
+                block(q, k, out, b, h, heads, queries, keys, headDim, scale2, causal, (t % qBlocks) * NR, s);
             }
         });
     }
@@ -105,10 +115,9 @@ final class FlashAttention {
             if (causal && j0 + kb - 1 > q0) {
                 mask(s.s, kb, j0 - q0);
             }
-            for (int c = 0; c < NR; c += L) {
-                softmaxColumns(s.s, kb, c, s.max, s.sum, s.corr);
+            if (softmaxTile(s.s, kb, s.max, s.sum, s.corr, s.m) && j0 > 0) {
+                rescale(s.ot, d, s.corr);
             }
-            rescale(s.ot, d, s.corr);
             Gemm.panel(s.vt, j0 * rows(d), KB, rows(d), s.s, 0, kb, s.ot, 0, NR, NR, s.tile);
         }
         for (int i = 0; i < nq; i++) {
@@ -130,27 +139,85 @@ final class FlashAttention {
     }
 
     /**
-     * One vector of query columns {@code [c, c + L)} through the online softmax: new maximum over this key
-     * block, scores become probabilities {@code exp(s - max)}, the denominator is rescaled and extended, and
-     * {@code corr} receives the factor the output accumulated so far must be multiplied by.
+     * The online softmax over one key block: the running maximum per query, scores become probabilities
+     * {@code 2^(s - max)}, the denominator is rescaled and extended. Returns whether some maximum grew, in which
+     * case {@code corr} holds the factors the output accumulated so far must be multiplied by (when none grew
+     * they are all exactly 1, and skipping the multiplication changes nothing).
      */
-    private static void softmaxColumns(float[] s, int kb, int c, float[] max, float[] sum, float[] corr) {
-        FloatVector old = FloatVector.fromArray(Gemm.F, max, c);
-        FloatVector m = old;
-        for (int j = 0; j < kb; j++) {
-            m = m.max(FloatVector.fromArray(Gemm.F, s, j * NR + c));
+    private static boolean softmaxTile(float[] s, int kb, float[] max, float[] sum, float[] corr, float[] m) {
+        tileMax(s, kb, max, m);
+        boolean grew = false;
+        for (int c = 0; c < NR; c += L) {
+            grew |= FloatVector.fromArray(Gemm.F, m, c).compare(VectorOperators.GT, FloatVector.fromArray(Gemm.F, max, c)).anyTrue();
         }
+        for (int c = 0; c < NR; c += L) {
+            FloatVector total = expColumn(s, kb, c, FloatVector.fromArray(Gemm.F, m, c));
+            update(FloatVector.fromArray(Gemm.F, max, c), FloatVector.fromArray(Gemm.F, m, c), total, c, max, sum, corr, grew);
+        }
+        return grew;
+    }
+
+    /**
+     * {@code m = max(max, column maxima of the tile)}. The Gemm.NV = 4 vectors of a row at once, with separate
+     * maxima for even and odd rows: each is a dependency chain, and one chain alone waits on the compare-blend
+     * latency (the loop ran at a quarter of this speed with one vector column per pass).
+     */
+    private static void tileMax(float[] s, int kb, float[] max, float[] m) {
+        FloatVector m0 = FloatVector.fromArray(Gemm.F, max, 0), m1 = FloatVector.fromArray(Gemm.F, max, L);
+        FloatVector m2 = FloatVector.fromArray(Gemm.F, max, 2 * L), m3 = FloatVector.fromArray(Gemm.F, max, 3 * L);
+        FloatVector n0 = m0, n1 = m1, n2 = m2, n3 = m3;
+        int j = 0;
+        for (; j + 1 < kb; j += 2) {
+            int a = j * NR, b = a + NR;
+            m0 = max(m0, FloatVector.fromArray(Gemm.F, s, a));
+            m1 = max(m1, FloatVector.fromArray(Gemm.F, s, a + L));
+            m2 = max(m2, FloatVector.fromArray(Gemm.F, s, a + 2 * L));
+            m3 = max(m3, FloatVector.fromArray(Gemm.F, s, a + 3 * L));
+            n0 = max(n0, FloatVector.fromArray(Gemm.F, s, b));
+            n1 = max(n1, FloatVector.fromArray(Gemm.F, s, b + L));
+            n2 = max(n2, FloatVector.fromArray(Gemm.F, s, b + 2 * L));
+            n3 = max(n3, FloatVector.fromArray(Gemm.F, s, b + 3 * L));
+        }
+        if (j < kb) {
+            int a = j * NR;
+            m0 = max(m0, FloatVector.fromArray(Gemm.F, s, a));
+            m1 = max(m1, FloatVector.fromArray(Gemm.F, s, a + L));
+            m2 = max(m2, FloatVector.fromArray(Gemm.F, s, a + 2 * L));
+            m3 = max(m3, FloatVector.fromArray(Gemm.F, s, a + 3 * L));
+        }
+        max(m0, n0).intoArray(m, 0);
+        max(m1, n1).intoArray(m, L);
+        max(m2, n2).intoArray(m, 2 * L);
+        max(m3, n3).intoArray(m, 3 * L);
+    }
+
+    /** Column {@code [c, c + L)} of the tile becomes {@code 2^(s - m)}; returns its sum over the keys. */
+    private static FloatVector expColumn(float[] s, int kb, int c, FloatVector m) {
         FloatVector total = FloatVector.zero(Gemm.F);
         for (int j = 0; j < kb; j++) {
-            FloatVector p = FloatVector.fromArray(Gemm.F, s, j * NR + c).sub(m);
-            p = VMath.expNonPositive(p);
+            FloatVector p = VMath.exp2NonPositive(FloatVector.fromArray(Gemm.F, s, j * NR + c).sub(m));
             p.intoArray(s, j * NR + c);
             total = total.add(p);
         }
-        FloatVector f = VMath.expNonPositive(old.sub(m));
-        f.intoArray(corr, c);
-        FloatVector.fromArray(Gemm.F, sum, c).fma(f, total).intoArray(sum, c);
+        return total;
+    }
+
+    /** {@code sum = sum·corr + total} for one vector of queries, with {@code corr = 2^(old - new)} only if some maximum grew. */
+    private static void update(FloatVector old, FloatVector m, FloatVector total, int c, float[] max, float[] sum,
+                               float[] corr, boolean grew) {
+        FloatVector l = FloatVector.fromArray(Gemm.F, sum, c);
+        if (grew) {
+            FloatVector f = VMath.exp2NonPositive(old.sub(m));
+            f.intoArray(corr, c);
+            l = l.mul(f);
+        }
+        l.add(total).intoArray(sum, c);
         m.intoArray(max, c);
+    }
+
+    /** The larger of a and x; a compare and a blend, where {@code max} would add NaN and signed-zero fix-ups. */
+    private static FloatVector max(FloatVector a, FloatVector x) {
+        return a.blend(x, a.compare(VectorOperators.LT, x));
     }
 
     private static void rescale(float[] ot, int d, float[] corr) {

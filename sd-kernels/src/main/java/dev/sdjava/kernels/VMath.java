@@ -37,6 +37,28 @@ final class VMath {
         return expClamped(x.max(MIN_ARG)).blend(0f, x.compare(VectorOperators.LT, MIN_ARG));
     }
 
+    /**
+     * {@code 2^x} for {@code x ≤ 0} or -∞ (a softmax whose scores carry the factor log2(e)), within 4 ulp down
+     * to {@code 2^-126} and 0 below {@code 2^-126.5}; NaN stays NaN. Cheaper than {@link #expNonPositive}: no
+     * ln 2 range reduction ({@code x = n + r}, |r| ≤ 1/2), a degree-5 polynomial, and compare-blend rather
+     * than {@code max} (whose Java NaN and signed-zero rules cost C2 several instructions per vector).
+     */
+    static FloatVector exp2NonPositive(FloatVector x) {
+        // At -127, n = -127 builds the float with exponent field 0: exactly 0, so no separate underflow blend.
+        x = x.blend(-127f, x.compare(VectorOperators.LT, -127f));
+        FloatVector t = x.add(ROUNDER);
+        FloatVector r = x.sub(t.sub(ROUNDER));
+        FloatVector p = FloatVector.broadcast(F, 1.327647129073739e-3f);
+        p = p.fma(r, FloatVector.broadcast(F, 9.675540961325169e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.550713092088699e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 2.4022120237350464e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 6.931469440460205e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        // 2^n: t's bits are those of ROUNDER plus n, whose low 9 bits are 0; n + 127 shifted into the exponent.
+        FloatVector scale = t.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale);
+    }
+
     /** e^c for c in [MIN_ARG, MAX_ARG]. */
     private static FloatVector expClamped(FloatVector c) {
         FloatVector t = c.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER));

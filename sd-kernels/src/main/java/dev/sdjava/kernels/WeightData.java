@@ -64,6 +64,11 @@ final class WeightData {
         return out;
     }
 
+    /** {@code dst.length} raw 16-bit patterns of an F16 or BF16 tensor, from element {@code from} on. */
+    static void bits(Tensor t, long from, short[] dst) {
+        MemorySegment.copy(t.data(), SHORT_LE, 2 * from, dst, 0, dst.length);
+    }
+
     /** Checks {@code weight [out, in]} or {@code [out, in, 1, 1]} and an optional {@code bias [out]}. */
     static void checkLinear(Tensor weight, Tensor bias) {
         long[] s = weight.shape();

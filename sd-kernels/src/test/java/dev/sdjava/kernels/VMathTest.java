@@ -44,6 +44,40 @@ class VMathTest {
         }
     }
 
+    /** Every 997th float bit pattern in [-126, 0], against 2^x in double. */
+    @Test
+    void exp2IsWithinFourUlpOnTheNonPositiveRange() {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        float[] x = new float[lanes], y = new float[lanes];
+        double worst = 0;
+        for (long bits = 0x80000000L; bits <= 0xc2fc0000L; bits += 997) { // -0 down to -126
+            x[(int) (bits % lanes)] = Float.intBitsToFloat((int) bits);
+            VMath.exp2NonPositive(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < lanes; i++) {
+                double want = Math.pow(2, x[i]);
+                worst = Math.max(worst, Math.abs(y[i] - want) / Math.ulp((float) want));
+            }
+        }
+        assertTrue(worst <= 4, "worst error " + worst + " ulp");
+    }
+
+    @Test
+    void exp2UnderflowsToZeroAndKeepsNaN() {
+        float[] x = new float[FloatVector.SPECIES_PREFERRED.length()], y = new float[x.length];
+        x[0] = Float.NEGATIVE_INFINITY;
+        x[1] = -127;
+        x[2] = -1e30f;
+        x[3] = Float.NaN;
+        x[5] = -1;
+        VMath.exp2NonPositive(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, 0)).intoArray(y, 0);
+        assertEquals(0f, y[0]);
+        assertEquals(0f, y[1]);
+        assertEquals(0f, y[2]);
+        assertTrue(Float.isNaN(y[3]));
+        assertEquals(1f, y[4]);
+        assertEquals(0.5f, y[5]);
+    }
+
     @Test
     void expSaturatesAtTheEnds() {
         float[] x = new float[FloatVector.SPECIES_PREFERRED.length()], y = new float[x.length];

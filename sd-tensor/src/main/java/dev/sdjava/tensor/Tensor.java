@@ -87,6 +87,19 @@ public final class Tensor {
         return data;
     }
 
+    /**
+     * Says this tensor's bytes will not be read again soon. A memory-mapped tensor gives its pages back
+     * to the operating system, so that they stop counting in this process's resident memory (a later
+     * read faults them in again from the file); any other tensor is unaffected. A loader calls it once a
+     * weight is copied into a network's own layout: otherwise every page it read stays resident, a
+     * second copy of the model.
+     */
+    public void unload() {
+        if (data.isMapped() && data.byteSize() > 0) {
+            data.unload();
+        }
+    }
+
     /** The same bytes under another shape with the same element count. */
     public Tensor reshape(long... newShape) {
         if (elementCount(newShape) != numel()) {

@@ -7,7 +7,10 @@ import dev.sdjava.model.Weights;
 import dev.sdjava.tensor.Tensor;
 import java.util.Arrays;
 
-/** Reading one layer's parameters out of {@link Weights}, checking each shape against what the network expects. */
+/**
+ * Reading one layer's parameters out of {@link Weights}, checking each shape against what the network expects.
+ * Each tensor is {@link Tensor#unload() unloaded} once copied into the network: the network holds the one copy.
+ */
 final class Params {
     private Params() {
     }
@@ -19,26 +22,38 @@ final class Params {
         if (!(weight.rank() == 2 || conv1x1) || weight.dim(0) != out || weight.dim(1) != in) {
             throw mismatch(name + ".weight", weight, "[" + out + ", " + in + "] or [" + out + ", " + in + ", 1, 1]");
         }
-        return k.prepareLinear(weight, bias(w, name, out));
+        Tensor bias = bias(w, name, out);
+        return consumed(k.prepareLinear(weight, bias), weight, bias);
     }
 
     /** {@code name.weight [out, in, size, size]} and its bias, if any. */
     static ConvWeights conv(Kernels k, Weights w, String name, int in, int out, int size) {
         Tensor weight = w.get(name + ".weight");
         check(name + ".weight", weight, out, in, size, size);
-        return k.prepareConv(weight, bias(w, name, out));
+        Tensor bias = bias(w, name, out);
+        return consumed(k.prepareConv(weight, bias), weight, bias);
     }
 
     /** {@code name} as a heap vector of {@code length} floats (norm scales and shifts). */
     static float[] vector(Weights w, String name, int length) {
         Tensor t = w.get(name);
         check(name, t, length);
-        return t.toFloatArray();
+        return consumed(t.toFloatArray(), t);
     }
 
     /** Dimension {@code dim} of {@code name}, for reading a network's shape off its weights. */
     static int dim(Weights w, String name, int dim) {
         return Math.toIntExact(w.get(name).dim(dim));
+    }
+
+    /** {@code prepared}, after unloading the tensors it was copied from. */
+    private static <T> T consumed(T prepared, Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t != null) {
+                t.unload();
+            }
+        }
+        return prepared;
     }
 
     private static Tensor bias(Weights w, String name, int out) {

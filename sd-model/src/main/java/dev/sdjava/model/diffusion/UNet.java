@@ -24,7 +24,7 @@ import java.util.Arrays;
  */
 public final class UNet {
     /** Resnet and output GroupNorm eps (the attention blocks use 1e-6). */
-    private static final float RESNET_EPS = 1e-5f;
+    static final float RESNET_EPS = 1e-5f;
 
     private final Kernels k;
     private final UNetConfig config;

@@ -3,6 +3,7 @@ package dev.sdjava.model.text;
 import dev.sdjava.kernels.Kernels;
 import dev.sdjava.kernels.LinearWeights;
 import dev.sdjava.model.Weights;
+import dev.sdjava.tensor.Tensor;
 
 /** Causal multi-head self-attention over the token sequence. */
 final class ClipAttention {
@@ -16,12 +17,22 @@ final class ClipAttention {
 
     ClipAttention(Kernels kernels, Weights w, int width, int heads) {
         this.kernels = kernels;
-        this.qProj = kernels.prepareLinear(w.get("q_proj.weight"), w.get("q_proj.bias"));
-        this.kProj = kernels.prepareLinear(w.get("k_proj.weight"), w.get("k_proj.bias"));
-        this.vProj = kernels.prepareLinear(w.get("v_proj.weight"), w.get("v_proj.bias"));
-        this.outProj = kernels.prepareLinear(w.get("out_proj.weight"), w.get("out_proj.bias"));
+        this.qProj = ClipAttention.linear(kernels, w, "q_proj");
+        this.kProj = ClipAttention.linear(kernels, w, "k_proj");
+        this.vProj = ClipAttention.linear(kernels, w, "v_proj");
+        this.outProj = ClipAttention.linear(kernels, w, "out_proj");
         this.heads = heads;
         this.headDim = width / heads;
+    }
+
+    /** {@code name.weight} and {@code name.bias} as a linear layer; the stored tensors are unloaded once copied. */
+    static LinearWeights linear(Kernels kernels, Weights w, String name) {
+        Tensor weight = w.get(name + ".weight");
+        Tensor bias = w.get(name + ".bias");
+        LinearWeights prepared = kernels.prepareLinear(weight, bias);
+        weight.unload();
+        bias.unload();
+        return prepared;
     }
 
     /** {@code b.out = out_proj(softmax(q kᵀ / sqrt(head_dim) + causal mask) v)} of {@code b.h}. */

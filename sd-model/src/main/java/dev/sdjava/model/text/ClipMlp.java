@@ -15,8 +15,8 @@ final class ClipMlp {
 
     ClipMlp(Kernels kernels, Weights w, int mlpWidth, Activation activation) {
         this.kernels = kernels;
-        this.fc1 = kernels.prepareLinear(w.get("fc1.weight"), w.get("fc1.bias"));
-        this.fc2 = kernels.prepareLinear(w.get("fc2.weight"), w.get("fc2.bias"));
+        this.fc1 = ClipAttention.linear(kernels, w, "fc1");
+        this.fc2 = ClipAttention.linear(kernels, w, "fc2");
         this.activation = activation;
         this.mlpWidth = mlpWidth;
     }
