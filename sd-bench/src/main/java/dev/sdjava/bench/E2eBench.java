@@ -24,10 +24,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE]}: SD 1.5 end to end on a random-weight
+ * {@code ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--no-txt2img] [--vae-tiled]}: SD 1.5 end to end on a random-weight
  * checkpoint of the real shape ({@link RandomCheckpoint}): load, text encoding, one U-Net step with and without
  * guidance, VAE decode and encode, each the median of {@code runs} after a warm-up run; then the 20-step
- * txt2img through {@link Pipeline}, once. Each with achieved GFLOP/s (FLOPs counted from the architecture) and
+ * txt2img through {@link Pipeline}, once ({@code --no-txt2img} skips it: at 768 it takes minutes). With
+ * {@code --vae-tiled}, also a tiled VAE decode of a 1024x1024 image, once, with the activations the decoder holds
+ * (a whole decode's grow with the area; a tiled one's with the tile). Each with achieved GFLOP/s (FLOPs counted from the architecture) and
  * its fraction of the measured FMA peak; also the peak RSS and a per-kind breakdown of one guided step. Inputs
  * are random (latents N(0, 1), a fixed prompt's token ids); the outputs are checked to be finite, so a broken
  * kernel cannot pass for a fast one.
@@ -35,21 +37,29 @@ import java.util.Map;
 final class E2eBench {
     private static final SdArchitecture ARCH = SdArchitecture.SD15;
 
+    /** The tiled decode's image side: SDXL's size, 4x SD 1.5's area. */
+    private static final int TILED_SIZE = 1024;
+
     private final int size;
     private final int runs;
+    private final boolean txt2img;
+    private final boolean vaeTiled;
     private final PrintStream out;
     private final Map<String, Object> report = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
     private FmaPeak.Result peak;
 
-    private E2eBench(int size, int runs, PrintStream out) {
+    private E2eBench(int size, int runs, boolean txt2img, boolean vaeTiled, PrintStream out) {
         this.size = size;
         this.runs = runs;
+        this.txt2img = txt2img;
+        this.vaeTiled = vaeTiled;
         this.out = out;
     }
 
     static int run(List<String> args) throws IOException {
         int size = 512, runs = 3;
+        boolean txt2img = true, vaeTiled = false;
         Path json = null, checkpoint = null;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -58,8 +68,10 @@ final class E2eBench {
                 case "--runs" -> runs = intOption(args, ++i, a);
                 case "--json" -> json = Path.of(option(args, ++i, a));
                 case "--checkpoint" -> checkpoint = Path.of(option(args, ++i, a));
+                case "--no-txt2img" -> txt2img = false;
+                case "--vae-tiled" -> vaeTiled = true;
                 default -> throw new IllegalArgumentException("unknown option '" + a + "' for 'bench e2e'; expected"
-                        + " --size 256|512|768, --runs N, --json FILE, --checkpoint FILE");
+                        + " --size 256|512|768, --runs N, --json FILE, --checkpoint FILE, --no-txt2img, --vae-tiled");
             }
         }
         if (size % 64 != 0 || size < 64) {
@@ -69,7 +81,7 @@ final class E2eBench {
         if (runs < 1) {
             throw new IllegalArgumentException("--runs must be at least 1, was " + runs);
         }
-        E2eBench bench = new E2eBench(size, runs, System.out);
+        E2eBench bench = new E2eBench(size, runs, txt2img, vaeTiled, System.out);
         Path file = checkpoint != null ? checkpoint : RandomCheckpoint.sd15(cacheDir(), System.out);
         bench.measure(file);
         if (json != null) {
@@ -101,7 +113,11 @@ final class E2eBench {
         }
         measureNetworks(file, profiling);
         System.gc(); // the networks above are unreachable now that their frame is gone: free them before the pipeline loads its own
-        txt2img(file);
+        if (txt2img) {
+            txt2img(file);
+        } else {
+            missing("txt2img_20_steps", "skipped (--no-txt2img)");
+        }
 
         double rss = Machine.peakRssMb();
         report.put("peak_rss_mb", rss);
@@ -155,6 +171,10 @@ final class E2eBench {
             report("vae_decode", "VAE decode " + latent + "x" + latent + " -> " + size + "x" + size, t,
                     ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
             checkFinite("VAE decoder output", image);
+            workspace("vae_decode", "VAE decode, whole", decoder.workspaceBytes());
+            if (vaeTiled) {
+                tiledDecode(checkpoint, profiling);
+            }
 
             float[] mean = new float[channels * latent * latent];
             float[] logvar = new float[mean.length];
@@ -162,6 +182,34 @@ final class E2eBench {
             report("vae_encode", "VAE encode " + size + "x" + size, t, ArchitectureFlops.vaeEncode(ARCH, size, size).total());
 
         }
+    }
+
+    /**
+     * A 1024x1024 decode in the default tiles (512 px, overlap at least 128), by a decoder of its own so that
+     * its workspace shows what tiling holds. Timed once; its GFLOP/s count the work the kernels were given,
+     * overlaps included, to compare per FLOP with the whole decode.
+     */
+    private void tiledDecode(Checkpoint checkpoint, ProfilingKernels profiling) {
+        VaeDecoder tiled = VaeDecoder.load(checkpoint.vae(), checkpoint.config().vae(), profiling.kernels());
+        int latent = TILED_SIZE / 8;
+        float[] latents = random(ARCH.latentChannels() * latent * latent, 1f);
+        float[] image = new float[3 * TILED_SIZE * TILED_SIZE];
+        profiling.reset();
+        Timing t = Timing.of(0, 1, () -> tiled.decodeTiled(latents, 1, latent, latent, image,
+                VaeDecoder.DEFAULT_TILE_SIZE, VaeDecoder.DEFAULT_TILE_OVERLAP));
+        double flops = profiling.breakdown().values().stream().mapToDouble(m -> (double) m.get("flops")).sum();
+        String key = "vae_decode_" + TILED_SIZE + "_tiled";
+        report(key, "VAE decode " + TILED_SIZE + "x" + TILED_SIZE + ", tiled (once)", t, flops);
+        report.put(key + "_whole_image_tflop", ArchitectureFlops.vaeDecode(ARCH, latent, latent).total() * 1e-12);
+        checkFinite("tiled VAE decoder output", image);
+        workspace(key, "VAE decode " + TILED_SIZE + ", tiled", tiled.workspaceBytes());
+    }
+
+    /** Records the activations a network holds after a part, {@code KEY_workspace_mb}. */
+    private void workspace(String key, String label, long bytes) {
+        double mb = bytes / (1024.0 * 1024);
+        report.put(key + "_workspace_mb", mb);
+        out.printf("%-32s %9.0f MiB (activations the decoder holds)%n", label, mb);
     }
 
     /** Records a timed part: {@code KEY_s} (median), its GFLOP/s and fraction of the FMA peak. */

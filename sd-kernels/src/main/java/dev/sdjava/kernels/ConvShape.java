@@ -12,23 +12,54 @@ record ConvShape(int inChannels, int height, int width, int kernelHeight, int ke
 
     /**
      * Packs rows {@code [k0, k0 + kc)} and pixels {@code [p0, p0 + np)} of the im2col matrix of the image at
-     * {@code xOff} into NR-wide panels: panel q at {@code q·kc·NR}, row k of it at {@code + k·NR}; columns past
-     * {@code np} are zero.
+     * {@code xOff} into NR-wide panels: panel q at {@code at + q·kc·NR}, row k of it at {@code + k·NR}; columns
+     * past {@code np} are zero.
      */
-    void pack(float[] x, int xOff, int k0, int kc, int p0, int np, float[] pack) {
+    void pack(float[] x, int xOff, int k0, int kc, int p0, int np, float[] pack, int at) {
         int nr = Gemm.NR, taps = kernelHeight * kernelWidth;
+        // Stride 1 with "same" width: a tap's row of the im2col matrix is the input plane shifted (see shifted).
+        boolean shift = stride == 1 && outWidth == width;
         for (int k = 0; k < kc; k++) {
             int kk = k0 + k, tap = kk % taps;
             int plane = xOff + (kk / taps) * height * width, dr = tap / kernelWidth, dc = tap % kernelWidth;
             for (int q = 0; q * nr < np; q++) {
-                int dst = (q * kc + k) * nr, count = Math.min(nr, np - q * nr);
-                int p = p0 + q * nr, r = p / outWidth, c = p % outWidth;
-                for (int j = 0; j < count; r++, c = 0) {
-                    int len = Math.min(count - j, outWidth - c);
-                    row(x, plane, r * stride - padTop + dr, c * stride - padLeft + dc, len, pack, dst + j);
-                    j += len;
+                int dst = at + (q * kc + k) * nr, count = Math.min(nr, np - q * nr);
+                int p = p0 + q * nr;
+                if (shift) {
+                    shifted(x, plane, p, count, dr, dc, pack, dst);
+                } else {
+                    for (int j = 0, r = p / outWidth, c = p % outWidth; j < count; r++, c = 0) {
+                        int len = Math.min(count - j, outWidth - c);
+                        row(x, plane, r * stride - padTop + dr, c * stride - padLeft + dc, len, pack, dst + j);
+                        j += len;
+                    }
                 }
                 Arrays.fill(pack, dst + count, dst + nr, 0);
+            }
+        }
+    }
+
+    /**
+     * Taps {@code (dr, dc)} of output pixels {@code [p, p + count)} when stride is 1 and rows keep their width:
+     * then pixel p reads the input at flat index {@code p + shift}, so one copy serves every row, followed by
+     * zeroing what lies past the top or bottom, and the columns that wrapped into a neighbouring row.
+     */
+    private void shifted(float[] x, int plane, int p, int count, int dr, int dc, float[] pack, int dst) {
+        int dcol = dc - padLeft, shift = (dr - padTop) * width + dcol;
+        int lo = Math.clamp(-shift - p, 0, count), hi = Math.clamp((long) height * width - shift - p, lo, count);
+        Arrays.fill(pack, dst, dst + lo, 0);
+        if (hi > lo) {
+            System.arraycopy(x, plane + p + shift + lo, pack, dst + lo, hi - lo);
+        }
+        Arrays.fill(pack, dst + hi, dst + count, 0);
+        if (dcol != 0) {
+            // Output columns [bad0, bad1) read past the left (dcol < 0) or right (dcol > 0) edge.
+            int bad0 = dcol < 0 ? 0 : Math.max(0, width - dcol), bad1 = dcol < 0 ? Math.min(width, -dcol) : width;
+            for (int rowStart = p - p % width; rowStart < p + count; rowStart += width) {
+                int from = Math.max(p, rowStart + bad0), to = Math.min(p + count, rowStart + bad1);
+                if (from < to) {
+                    Arrays.fill(pack, dst + from - p, dst + to - p, 0);
+                }
             }
         }
     }

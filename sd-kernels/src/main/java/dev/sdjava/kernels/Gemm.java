@@ -22,8 +22,11 @@ final class Gemm {
     /** Vectors per row of the C tile, and the panel width in floats. */
     static final int NV = 4;
     static final int NR = NV * L;
-    /** Depth of one K block: an NR-wide panel slice of KC rows is reused across all rows of a block. */
-    static final int KC = 256;
+    /**
+     * Depth of one K block: an NR-wide panel slice of KC rows is reused across all rows of a block, and at
+     * 128 (32 KB with 16 lanes) it stays in L1 beside A's rows; 256 (64 KB) streamed from L2, ~8% slower.
+     */
+    static final int KC = 128;
 
     private Gemm() {
     }

@@ -49,9 +49,16 @@ public class VectorKernels extends ScalarKernels {
     private static final int MC = 96;
     /** Output pixels per convolution task: the packed activation block, KC x PIXELS floats, stays in L2. */
     private static final int PIXELS = 4 * Gemm.NR;
-    private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[Gemm.KC * PIXELS]);
-    /** Per-thread F32 copy of one block of 16-bit weights: a KC x NR panel slice or MC x KC rows. */
-    private static final ThreadLocal<float[]> WIDE = ThreadLocal.withInitial(() -> new float[Gemm.KC * Math.max(Gemm.NR, MC)]);
+
+    /**
+     * Per-thread buffers of the dense kernels, allocated once per thread: the packed im2col block, the F32 copy
+     * of one block of 16-bit weights (a KC x NR panel slice or MC x KC rows), and the C tile of ragged edges.
+     */
+    private record Scratch(float[] pack, float[] wide, float[] tile) {
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(
+            new float[Gemm.KC * PIXELS], new float[Gemm.KC * Math.max(Gemm.NR, MC)], new float[Gemm.MR * Gemm.NR]));
 
     @Override
     public void warmUp() {
@@ -105,8 +112,10 @@ public class VectorKernels extends ScalarKernels {
     // ---- dense ----
 
     /**
-     * {@code y = x Wᵀ + b} as GEMM with A = x read in place and B = the weight panels. Tasks are MC-row blocks
-     * times groups of panels, enough of them to keep every thread busy when there are few rows (CLIP: 77).
+     * {@code y = x Wᵀ + b} as GEMM with A = x read in place and B = the weight panels. A task is one block of
+     * rows times one panel: its C block (rows x NR) stays in L1 across all K blocks, and consecutive tasks of a
+     * thread share the block of x, which stays in L2. Row blocks shrink when there are few rows (CLIP: 77) so
+     * that every thread gets several tasks.
      */
     @Override
     public void linear(float[] x, int rows, LinearWeights weights, float[] y) {
@@ -114,30 +123,26 @@ public class VectorKernels extends ScalarKernels {
         int in = w.inFeatures, out = w.outFeatures, nr = Gemm.NR;
         need(x, (long) rows * in, "linear input x");
         need(y, (long) rows * out, "linear output y");
-        int mBlocks = (rows + MC - 1) / MC, panels = (out + nr - 1) / nr;
-        int groups = Math.min(panels, Math.max(1, (4 * Parallel.threads() + mBlocks - 1) / mBlocks));
-        int perGroup = (panels + groups - 1) / groups;
-        int groupCount = (panels + perGroup - 1) / perGroup;
-        Parallel.forRange(mBlocks * groupCount, (t0, t1) -> {
-            float[] tile = new float[Gemm.MR * nr], wide = w.half == null ? null : WIDE.get();
+        int panels = (out + nr - 1) / nr, tiles = (rows + Gemm.MR - 1) / Gemm.MR;
+        int wanted = Math.max(1, (4 * Parallel.threads() + panels - 1) / panels);
+        int blockRows = Math.min(MC, (tiles + wanted - 1) / wanted * Gemm.MR);
+        int mBlocks = (rows + blockRows - 1) / blockRows;
+        Parallel.forRange(mBlocks * panels, (t0, t1) -> {
+            Scratch s = SCRATCH.get();
             for (int t = t0; t < t1; t++) {
-                int m0 = (t / groupCount) * MC, mr = Math.min(MC, rows - m0);
-                int p0 = (t % groupCount) * perGroup, p1 = Math.min(panels, p0 + perGroup);
-                int col0 = p0 * nr;
-                Gemm.fillColumns(y, m0 * out + col0, out, mr, Math.min(out, p1 * nr) - col0, w.bias, col0);
+                int m0 = (t / panels) * blockRows, mr = Math.min(blockRows, rows - m0);
+                int p = t % panels, col0 = p * nr, cols = Math.min(nr, out - col0);
+                Gemm.fillColumns(y, m0 * out + col0, out, mr, cols, w.bias, col0);
                 for (int k0 = 0; k0 < in; k0 += Gemm.KC) {
                     int kc = Math.min(Gemm.KC, in - k0);
-                    for (int p = p0; p < p1; p++) {
-                        float[] b = w.panels;
-                        int bOff = (p * in + k0) * nr;
-                        if (wide != null) {
-                            w.half.widen(bOff, kc * nr, wide, 0);
-                            b = wide;
-                            bOff = 0;
-                        }
-                        Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc,
-                                y, m0 * out + p * nr, out, Math.min(nr, out - p * nr), tile);
+                    float[] b = w.panels;
+                    int bOff = (p * in + k0) * nr;
+                    if (w.half != null) {
+                        w.half.widen(bOff, kc * nr, s.wide, 0);
+                        b = s.wide;
+                        bOff = 0;
                     }
+                    Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc, y, m0 * out + col0, out, cols, s.tile);
                 }
             }
         });
@@ -146,49 +151,60 @@ public class VectorKernels extends ScalarKernels {
     /**
      * Convolution as an implicit GEMM: {@code y[o, p] = b[o] + Σ_k W[o, k] · X[k, p]} with k = (in channel, kernel
      * row, kernel column) and X the im2col matrix, never built whole: each task packs a KC x PIXELS block of it
-     * (zeros where the kernel reaches past the border) and runs every output channel against it. One path
-     * serves 3x3, 1x1, stride 2 and asymmetric padding.
+     * (zeros where the kernel reaches past the border) and runs its output channels against it. The block's
+     * NR-wide panels run over the pixels of all images in turn, so small images (the U-Net's 8x8 and 16x16
+     * levels) share a block and each widened weight row serves every image. One path serves 3x3, 1x1, stride 2
+     * and asymmetric padding.
      */
     @Override
     public void conv2d(float[] x, int batch, int height, int width, ConvWeights weights,
                        int stride, int padTop, int padLeft, int outHeight, int outWidth, float[] y) {
         ConvRows w = as(weights, ConvRows.class);
         checkConv(x, batch, height, width, w, stride, outHeight, outWidth, y);
-        int out = w.outChannels, kk = w.inChannels * w.kernelHeight * w.kernelWidth;
-        int pixels = outHeight * outWidth, pBlocks = (pixels + PIXELS - 1) / PIXELS;
-        int spatialTasks = batch * pBlocks;
+        if (Winograd.suits(w, height, width, stride, padTop, padLeft, outHeight, outWidth)) {
+            Winograd.conv2d(x, batch, height, width, w, y);
+            return;
+        }
+        int out = w.outChannels, kk = w.inChannels * w.kernelHeight * w.kernelWidth, nr = Gemm.NR;
+        int pixels = outHeight * outWidth, perImage = (pixels + nr - 1) / nr, allPanels = batch * perImage;
+        int blockPanels = PIXELS / nr, pBlocks = (allPanels + blockPanels - 1) / blockPanels;
         // Split the output channels too when there are few pixel blocks (the 8x8 levels of the U-Net).
-        int mSplit = Math.max(1, Math.min((out + Gemm.MR - 1) / Gemm.MR, (4 * Parallel.threads() + spatialTasks - 1) / spatialTasks));
+        int mSplit = Math.max(1, Math.min((out + Gemm.MR - 1) / Gemm.MR, (4 * Parallel.threads() + pBlocks - 1) / pBlocks));
         int mRows = ((out + mSplit - 1) / mSplit + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
         int mChunks = (out + mRows - 1) / mRows;
         ConvShape shape = new ConvShape(w.inChannels, height, width, w.kernelHeight, w.kernelWidth, stride, padTop, padLeft, outWidth);
-        Parallel.forRange(spatialTasks * mChunks, (t0, t1) -> {
-            float[] tile = new float[Gemm.MR * Gemm.NR];
-            float[] pack = PACK.get(), wide = w.half == null ? null : WIDE.get();
+        Parallel.forRange(pBlocks * mChunks, (t0, t1) -> {
+            Scratch s = SCRATCH.get();
             for (int t = t0; t < t1; t++) {
-                int mc = t % mChunks, pb = (t / mChunks) % pBlocks, b = t / (mChunks * pBlocks);
-                int o0 = mc * mRows, orows = Math.min(mRows, out - o0);
-                int p0 = pb * PIXELS, np = Math.min(PIXELS, pixels - p0);
-                int yAt = (b * out + o0) * pixels + p0;
-                Gemm.fillRows(y, yAt, pixels, orows, np, w.bias, o0);
+                int o0 = (t % mChunks) * mRows, orows = Math.min(mRows, out - o0);
+                int g0 = (t / mChunks) * blockPanels, g1 = Math.min(allPanels, g0 + blockPanels);
+                for (int g = g0; g < g1; g++) {
+                    int p0 = g % perImage * nr;
+                    Gemm.fillRows(y, ((g / perImage) * out + o0) * pixels + p0, pixels, orows, Math.min(nr, pixels - p0), w.bias, o0);
+                }
                 for (int k0 = 0; k0 < kk; k0 += Gemm.KC) {
                     int kc = Math.min(Gemm.KC, kk - k0);
-                    shape.pack(x, b * w.inChannels * height * width, k0, kc, p0, np, pack);
+                    for (int g = g0; g < g1; g++) {
+                        int p0 = g % perImage * nr;
+                        shape.pack(x, (g / perImage) * w.inChannels * height * width, k0, kc, p0, Math.min(nr, pixels - p0),
+                                s.pack, (g - g0) * kc * nr);
+                    }
                     for (int m0 = 0; m0 < orows; m0 += MC) {
                         int mr = Math.min(MC, orows - m0);
                         float[] a = w.w;
                         int aOff = (o0 + m0) * kk + k0, lda = kk;
-                        if (wide != null) {
+                        if (w.half != null) {
                             for (int r = 0; r < mr; r++) {
-                                w.half.widen(aOff + r * kk, kc, wide, r * kc);
+                                w.half.widen(aOff + r * kk, kc, s.wide, r * kc);
                             }
-                            a = wide;
+                            a = s.wide;
                             aOff = 0;
                             lda = kc;
                         }
-                        for (int q = 0; q * Gemm.NR < np; q++) {
-                            Gemm.panel(a, aOff, lda, mr, pack, q * kc * Gemm.NR, kc,
-                                    y, yAt + m0 * pixels + q * Gemm.NR, pixels, Math.min(Gemm.NR, np - q * Gemm.NR), tile);
+                        for (int g = g0; g < g1; g++) {
+                            int p0 = g % perImage * nr;
+                            Gemm.panel(a, aOff, lda, mr, s.pack, (g - g0) * kc * nr, kc,
+                                    y, ((g / perImage) * out + o0 + m0) * pixels + p0, pixels, Math.min(nr, pixels - p0), s.tile);
                         }
                     }
                 }

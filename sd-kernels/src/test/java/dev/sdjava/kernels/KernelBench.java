@@ -76,7 +76,7 @@ public final class KernelBench {
                 report("pack 3x3 320@64 (as 320-out conv)", 2.0 * 320 * 2880 * 4096, () -> {
                     for (int k0 = 0; k0 < 2880; k0 += Gemm.KC) {
                         for (int p0 = 0; p0 < 4096; p0 += 256) {
-                            shape.pack(x, 0, k0, Math.min(Gemm.KC, 2880 - k0), p0, 256, pack);
+                            shape.pack(x, 0, k0, Math.min(Gemm.KC, 2880 - k0), p0, 256, pack, 0);
                         }
                     }
                 });

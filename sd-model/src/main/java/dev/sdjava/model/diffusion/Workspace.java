@@ -29,6 +29,11 @@ final class Workspace {
         return buffers.get(top++);
     }
 
+    /** Floats held in all buffers, taken or not. */
+    long floats() {
+        return buffers.stream().mapToLong(b -> b.length).sum();
+    }
+
     int mark() {
         return top;
     }
