@@ -177,12 +177,16 @@ final class E2eBench {
             t = Timing.of(warmups, runs, () -> unet.forward(latents, 1, latent, latent, timestep, condContext, tokens, noise));
             report("unet_step", "U-Net step, unguided (batch 1)", t, ArchitectureFlops.unet(ARCH, 1, latent, latent).total());
 
+            unet.releaseBuffers(); // one network's activations at a time, as the pipeline runs them
+
             float[] image = new float[3 * size * size];
             t = Timing.of(warmups, runs, () -> decoder.decode(latents, 1, latent, latent, image));
             report("vae_decode", "VAE decode " + latent + "x" + latent + " -> " + size + "x" + size, t,
                     ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
             checkFinite("VAE decoder output", image);
             workspace("vae_decode", "VAE decode, whole", decoder.workspaceBytes());
+
+            decoder.releaseBuffers();
 
             float[] mean = new float[channels * latent * latent];
             float[] logvar = new float[mean.length];
