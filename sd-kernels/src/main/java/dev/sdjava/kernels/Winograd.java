@@ -32,6 +32,8 @@ final class Winograd {
     private static final int WEIGHT_BUDGET = 1 << 22;
     /** Output channels per block of M: 16 x 96 x NR floats stay in L2 while the output transform reads them. */
     private static final int ROWS_PER_M = 96;
+    /** Tiles a call needs for the weight transform to pay off (see {@link #suits}). */
+    private static final int MIN_TILES = 256;
 
     private static final int V = 0, U = 1, M = 2, ROWS = 3, WIDE = 4, TILE = 5;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[6][]);
@@ -52,15 +54,16 @@ final class Winograd {
     /**
      * Whether this class computes a convolution: 3x3, stride 1, padding 1 on every side, and where it measured
      * faster than the implicit GEMM: at least 32 channels in and out (fewer leave the 16 GEMMs too shallow or too
-     * narrow) and at least 16x16 pixels, i.e. one full NR-wide panel of 2x2 tiles per image (at 8x8 half of each
-     * panel is padding and the weight transform is amortised over too few tiles). The choice depends on the shape
-     * only, never on the thread count, so results stay identical for any number of threads.
+     * narrow) and at least {@link #MIN_TILES} 2x2 tiles in the call. With fewer tiles the weight transform, 16
+     * floats written per weight pair, costs as much as the multiplies it saves (1280 -> 1280 at 16x16, batch 2:
+     * 128 tiles, measured no faster; at 8x8 slower). The choice depends on the shape only, never on the thread
+     * count, so results stay identical for any number of threads.
      */
-    static boolean suits(VectorKernels.ConvRows w, int height, int width, int stride, int padTop, int padLeft,
+    static boolean suits(VectorKernels.ConvRows w, int batch, int height, int width, int stride, int padTop, int padLeft,
                          int outHeight, int outWidth) {
         return w.kernelHeight() == 3 && w.kernelWidth() == 3 && stride == 1 && padTop == 1 && padLeft == 1
-                && outHeight == height && outWidth == width
-                && w.inChannels() >= 32 && w.outChannels() >= 32 && height * width >= 4 * NR;
+                && outHeight == height && outWidth == width && w.inChannels() >= 32 && w.outChannels() >= 32
+                && (long) batch * ((height + 1) / 2) * ((width + 1) / 2) >= MIN_TILES;
     }
 
     /** {@code y = conv3x3(x, w) + bias}, x {@code [batch, in, height, width]}, y {@code [batch, out, height, width]}. */
