@@ -161,7 +161,7 @@ public class VectorKernels extends ScalarKernels {
                        int stride, int padTop, int padLeft, int outHeight, int outWidth, float[] y) {
         ConvRows w = as(weights, ConvRows.class);
         checkConv(x, batch, height, width, w, stride, outHeight, outWidth, y);
-        if (Winograd.suits(w, height, width, stride, padTop, padLeft, outHeight, outWidth)) {
+        if (Winograd.suits(w, batch, height, width, stride, padTop, padLeft, outHeight, outWidth)) {
             Winograd.conv2d(x, batch, height, width, w, y);
             return;
         }
