@@ -9,6 +9,7 @@ import dev.sdjava.sampling.Progress;
 import dev.sdjava.sampling.Result;
 import dev.sdjava.sampling.SamplerKind;
 import dev.sdjava.sampling.ScheduleKind;
+import dev.sdjava.sampling.VaeTiling;
 import dev.sdjava.tensor.SafeTensors;
 import dev.sdjava.tensor.SafeTensorsFormatException;
 import dev.sdjava.tensor.Tensor;
@@ -33,7 +34,7 @@ import javax.imageio.ImageIO;
 final class Generate implements Command {
     private static final Set<String> FLAGS = Set.of("--model", "--prompt", "--negative", "--steps", "--cfg", "--sampler",
             "--schedule", "--seed", "--width", "--height", "--strength", "--init-image", "-o", "--prompt-syntax",
-            "--latents-in", "--latents-out", "--clip-skip", "--batch-count");
+            "--latents-in", "--latents-out", "--clip-skip", "--batch-count", "--vae-tiling");
 
     private final boolean img2img;
 
@@ -127,7 +128,8 @@ final class Generate implements Command {
                 .batchCount(flags.integer("--batch-count", 1))
                 .clipSkip(flags.integer("--clip-skip", 1))
                 .promptSyntax(syntax(flags.string("--prompt-syntax", "a1111")))
-                .size(flags.integer("--width", 0), flags.integer("--height", 0));
+                .size(flags.integer("--width", 0), flags.integer("--height", 0))
+                .vaeTiling(VaeTiling.of(flags.string("--vae-tiling", "auto")));
         if (flags.has("--sampler")) {
             b.sampler(SamplerKind.of(flags.string("--sampler", null)));
         }
@@ -230,6 +232,7 @@ final class Generate implements Command {
               --seed N              seed (default: random, printed); image i of a batch uses seed + i
               --width/--height PX   multiples of 8 (default: the model's native size, or the init image's)
               --batch-count N       images one after the other; --clip-skip N (1 = last layer)
+              --vae-tiling M        auto (tiles above 768x768: flat memory), on or off
               --prompt-syntax S     a1111 (weights, BREAK, long prompts) or literal (as diffusers)
               --init-image F        img2img start image; --strength X in (0, 1] (0.75)
               --latents-in F        txt2img initial noise (tensor latents), as diffusers' latents=

@@ -65,6 +65,7 @@ class GenerateTest {
             "--model /no/such/model.safetensors|/no/such/model.safetensors",
             "--cfg lots|--cfg: expected a number",
             "--frobnicate 1|unknown flag \"--frobnicate\"",
+            "--vae-tiling sometimes|VAE tiling: expected auto, on or off, got \"sometimes\"",
     })
     void badTxt2imgParametersGiveOneClearError(String flags, String message) {
         String[] extra = flags.split(" ");

@@ -10,7 +10,7 @@ public final class BenchMain {
                    ./sd bench blocks [--quick] [--only REGEX] [--json FILE]
                        JMH benchmarks of each U-Net block (resnet, transformer, down/upsample) at every level of
                        SD 1.5 at 512x512 with guidance (batch 2), with its share of a U-Net step
-                   ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--checkpoint FILE]
+                   ./sd bench e2e [--size 512|256|768] [--runs N] [--warmups N] [--json FILE] [--checkpoint FILE] [--no-txt2img] [--vae-tiled]
                        SD 1.5 end to end on random weights of the real shape (written once to .cache/)
                    ./sd bench peak
                        only the FMA peak

@@ -56,12 +56,15 @@ final class BlockSuite {
                 8 * LATENT, 8 * LATENT, BATCH, ARCHITECTURE.tokens());
         out.printf("%-24s %-26s %2s %10s %10s %10s %8s%n", "case", "shape", "x", "ms/call", "ms/step", "GFLOP/s",
                 "of peak");
+        // A block call takes 0.1 to 3 s of kernels the provider warmed up at start: fewer, shorter iterations
+        // than single kernels need (a full run is still about 25 s per block on a busy 2-core machine).
+        JmhFork.Plan plan = options.quick() ? new JmhFork.Plan(2, 3, 1) : new JmhFork.Plan(3, 5, 1);
         List<Row> rows = new ArrayList<>();
         for (BlockCase c : cases()) {
             if (!options.selects(c.name())) {
                 continue;
             }
-            JmhFork.Timed t = JmhFork.median(BlockBenchmark.class, Map.of("blockCase", c.name()), options.quick(), threads);
+            JmhFork.Timed t = JmhFork.median(BlockBenchmark.class, Map.of("blockCase", c.name()), plan, threads);
             Row row = new Row(c, c.flops(ARCHITECTURE, BATCH), t.millis(), t.error());
             rows.add(row);
             if (row.error() != null) {

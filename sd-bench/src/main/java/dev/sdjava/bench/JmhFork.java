@@ -16,20 +16,24 @@ final class JmhFork {
     record Timed(double millis, String error) {
     }
 
+    /** Warm-up iterations of a second each, then measured iterations of {@code seconds} each. */
+    record Plan(int warmups, int iterations, int seconds) {
+    }
+
     private JmhFork() {
     }
 
     /** {@code benchmark}'s method {@code call} with the given {@code @Param} values. */
-    static Timed median(Class<?> benchmark, Map<String, String> params, boolean quick, int threads) {
+    static Timed median(Class<?> benchmark, Map<String, String> params, Plan plan, int threads) {
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include(benchmark.getName() + ".call$")
                 .forks(1)
-                // The Vector API is a thousand times slower until C2 has compiled it, which can take a few
-                // seconds of calls: warm up well and report the median iteration, not the mean.
-                .warmupIterations(quick ? 3 : 5)
+                // The Vector API is a thousand times slower until C2 has compiled it: warm up, and report the
+                // median iteration, not the mean.
+                .warmupIterations(plan.warmups())
                 .warmupTime(TimeValue.seconds(1))
-                .measurementIterations(quick ? 3 : 5)
-                .measurementTime(TimeValue.seconds(quick ? 1 : 2))
+                .measurementIterations(plan.iterations())
+                .measurementTime(TimeValue.seconds(plan.seconds()))
                 .verbosity(System.getenv("SD_BENCH_VERBOSE") != null ? VerboseMode.NORMAL : VerboseMode.SILENT)
                 // Forks inherit this JVM's flags (the Vector API among them: the benchmarks check) and class path;
                 // JMH itself calls sun.misc.Unsafe, which JDK 25 warns about in every fork unless allowed.

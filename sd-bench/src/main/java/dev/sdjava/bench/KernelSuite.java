@@ -91,8 +91,10 @@ final class KernelSuite {
     }
 
     private Row measure(KernelCase c, String provider) {
+        // C2 can take a few seconds of calls to compile a kernel: warm up well.
+        JmhFork.Plan plan = quick ? new JmhFork.Plan(3, 3, 1) : new JmhFork.Plan(5, 5, 2);
         JmhFork.Timed t = JmhFork.median(KernelBenchmark.class, Map.of("kernelCase", c.name(), "provider", provider),
-                quick, threads);
+                plan, threads);
         return new Row(c, provider, t.millis(), t.error());
     }
 

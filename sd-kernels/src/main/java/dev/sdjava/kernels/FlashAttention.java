@@ -36,7 +36,7 @@ final class FlashAttention {
         float[] vt = new float[0];      // Vᵀ of the head by key block: [keys/KB][rows(headDim)][KB], rows past headDim zero
         final float[] s = new float[KB * NR]; // score / probability tile: [KB][NR]
         final float[] tile = new float[Gemm.MR * NR];
-        final float[] max = new float[NR], sum = new float[NR], corr = new float[NR], m = new float[NR];
+        final float[] max = new float[NR], sum = new float[NR], corr = new float[NR], m = new float[NR], total = new float[NR];
 
         void ensure(int headDim, int keys) {
             if (qt.length < headDim * NR) {
@@ -115,7 +115,7 @@ final class FlashAttention {
             if (causal && j0 + kb - 1 > q0) {
                 mask(s.s, kb, j0 - q0);
             }
-            if (softmaxTile(s.s, kb, s.max, s.sum, s.corr, s.m) && j0 > 0) {
+            if (softmaxTile(s.s, kb, s.max, s.sum, s.corr, s.m, s.total) && j0 > 0) {
                 rescale(s.ot, d, s.corr);
             }
             Gemm.panel(s.vt, j0 * rows(d), KB, rows(d), s.s, 0, kb, s.ot, 0, NR, NR, s.tile);
@@ -144,16 +144,16 @@ final class FlashAttention {
      * case {@code corr} holds the factors the output accumulated so far must be multiplied by (when none grew
      * they are all exactly 1, and skipping the multiplication changes nothing).
      */
-    private static boolean softmaxTile(float[] s, int kb, float[] max, float[] sum, float[] corr, float[] m) {
+    private static boolean softmaxTile(float[] s, int kb, float[] max, float[] sum, float[] corr, float[] m, float[] total) {
         tileMax(s, kb, max, m);
         boolean grew = false;
         for (int c = 0; c < NR; c += L) {
             grew |= FloatVector.fromArray(Gemm.F, m, c).compare(VectorOperators.GT, FloatVector.fromArray(Gemm.F, max, c)).anyTrue();
         }
         for (int c = 0; c < NR; c += L) {
-            FloatVector total = expColumn(s, kb, c, FloatVector.fromArray(Gemm.F, m, c));
-            update(FloatVector.fromArray(Gemm.F, max, c), FloatVector.fromArray(Gemm.F, m, c), total, c, max, sum, corr, grew);
+            expColumn(s, kb, c, m, total);
         }
+        update(max, m, total, sum, corr, grew);
         return grew;
     }
 
@@ -191,28 +191,33 @@ final class FlashAttention {
         max(m3, n3).intoArray(m, 3 * L);
     }
 
-    /** Column {@code [c, c + L)} of the tile becomes {@code 2^(s - m)}; returns its sum over the keys. */
-    private static FloatVector expColumn(float[] s, int kb, int c, FloatVector m) {
-        FloatVector total = FloatVector.zero(Gemm.F);
+    /**
+     * Column {@code [c, c + L)} of the tile becomes {@code 2^(s - m)}, its sum over the keys goes to total. Arrays,
+     * not vectors, cross the calls here: a vector passed to or returned from a method C2 did not inline is
+     * allocated.
+     */
+    private static void expColumn(float[] s, int kb, int c, float[] m, float[] total) {
+        FloatVector mc = FloatVector.fromArray(Gemm.F, m, c), t = FloatVector.zero(Gemm.F);
         for (int j = 0; j < kb; j++) {
-            FloatVector p = VMath.exp2NonPositive(FloatVector.fromArray(Gemm.F, s, j * NR + c).sub(m));
+            FloatVector p = VMath.exp2NonPositive(FloatVector.fromArray(Gemm.F, s, j * NR + c).sub(mc));
             p.intoArray(s, j * NR + c);
-            total = total.add(p);
+            t = t.add(p);
         }
-        return total;
+        t.intoArray(total, c);
     }
 
-    /** {@code sum = sum·corr + total} for one vector of queries, with {@code corr = 2^(old - new)} only if some maximum grew. */
-    private static void update(FloatVector old, FloatVector m, FloatVector total, int c, float[] max, float[] sum,
-                               float[] corr, boolean grew) {
-        FloatVector l = FloatVector.fromArray(Gemm.F, sum, c);
-        if (grew) {
-            FloatVector f = VMath.exp2NonPositive(old.sub(m));
-            f.intoArray(corr, c);
-            l = l.mul(f);
+    /** {@code sum = sum·corr + total} and {@code max = m}, with {@code corr = 2^(max - m)} only if some maximum grew. */
+    private static void update(float[] max, float[] m, float[] total, float[] sum, float[] corr, boolean grew) {
+        for (int c = 0; c < NR; c += L) {
+            FloatVector l = FloatVector.fromArray(Gemm.F, sum, c), mc = FloatVector.fromArray(Gemm.F, m, c);
+            if (grew) {
+                FloatVector f = VMath.exp2NonPositive(FloatVector.fromArray(Gemm.F, max, c).sub(mc));
+                f.intoArray(corr, c);
+                l = l.mul(f);
+            }
+            l.add(FloatVector.fromArray(Gemm.F, total, c)).intoArray(sum, c);
+            mc.intoArray(max, c);
         }
-        l.add(total).intoArray(sum, c);
-        m.intoArray(max, c);
     }
 
     /** The larger of a and x; a compare and a blend, where {@code max} would add NaN and signed-zero fix-ups. */

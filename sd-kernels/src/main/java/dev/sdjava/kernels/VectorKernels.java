@@ -197,6 +197,10 @@ public class VectorKernels extends ScalarKernels {
                        int stride, int padTop, int padLeft, int outHeight, int outWidth, float[] y) {
         ConvRows w = as(weights, ConvRows.class);
         checkConv(x, batch, height, width, w, stride, outHeight, outWidth, y);
+        if (Winograd.suits(w, batch, height, width, stride, padTop, padLeft, outHeight, outWidth)) {
+            Winograd.conv2d(x, batch, height, width, w, y);
+            return;
+        }
         int out = w.outChannels, kk = w.inChannels * w.kernelHeight * w.kernelWidth, nr = Gemm.NR;
         int pixels = outHeight * outWidth, perImage = (pixels + nr - 1) / nr, allPanels = batch * perImage;
         int blockPanels = PIXELS / nr, pBlocks = (allPanels + blockPanels - 1) / blockPanels;

@@ -34,10 +34,13 @@ import java.util.Objects;
  * @param strength       img2img: how much of the schedule runs, in (0, 1]
  * @param initialLatents txt2img: the initial noise {@code [1, 4, height/8, width/8]} instead of drawing it
  *                       (diffusers' {@code latents=}), or null
+ * @param vaeTiling      whether the VAE works in tiles (flat memory for large images); {@link VaeTiling#AUTO}
+ *                       by default: only above 768x768 pixels
  */
 public record GenerationRequest(String prompt, String negativePrompt, int width, int height, int steps, double guidanceScale,
                                 SamplerKind sampler, ScheduleKind schedule, long seed, int batchCount, int clipSkip,
-                                PromptSyntax promptSyntax, BufferedImage initImage, double strength, float[] initialLatents) {
+                                PromptSyntax promptSyntax, BufferedImage initImage, double strength, float[] initialLatents,
+                                VaeTiling vaeTiling) {
 
     public static final int DEFAULT_STEPS = 20;
     public static final double DEFAULT_GUIDANCE = 7.5;
@@ -52,6 +55,7 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         Objects.requireNonNull(negativePrompt, "negativePrompt");
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(promptSyntax, "promptSyntax");
+        Objects.requireNonNull(vaeTiling, "vaeTiling");
         checkSide("width", width);
         checkSide("height", height);
         if (steps < 1 || steps > 1000) {
@@ -116,6 +120,7 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         b.initImage = initImage;
         b.strength = strength;
         b.initialLatents = initialLatents;
+        b.vaeTiling = vaeTiling;
         return b;
     }
 
@@ -145,6 +150,7 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
         private BufferedImage initImage;
         private double strength = 1.0;
         private float[] initialLatents;
+        private VaeTiling vaeTiling = VaeTiling.AUTO;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -221,9 +227,14 @@ public record GenerationRequest(String prompt, String negativePrompt, int width,
             return this;
         }
 
+        public Builder vaeTiling(VaeTiling t) {
+            vaeTiling = t;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, width, height, steps, guidanceScale, sampler, schedule,
-                    seed, batchCount, clipSkip, promptSyntax, initImage, strength, initialLatents);
+                    seed, batchCount, clipSkip, promptSyntax, initImage, strength, initialLatents, vaeTiling);
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.sdjava.model.PredictionType;
 import dev.sdjava.model.SchedulerConfig;
 import dev.sdjava.model.StableDiffusionModel;
 import dev.sdjava.model.diffusion.UNet;
+import dev.sdjava.model.diffusion.VaeDecoder;
 import dev.sdjava.model.text.ClipTokenizer;
 import dev.sdjava.model.text.PromptChunks;
 import dev.sdjava.model.text.PromptParser;
@@ -143,7 +144,10 @@ public final class Pipeline implements AutoCloseable {
                 listener.onStep(new Progress(image, seeds.length, step, total,
                         Duration.ofNanos(System.nanoTime() - started), latents, height, width));
             });
-            model.vaeDecoder().decode(latents, 1, height, width, decoded);
+            // One network at a time holds activations: the U-Net's are dropped before the VAE's (the largest) are made.
+            model.unet().releaseBuffers();
+            decode(resolved, latents, height, width, decoded);
+            model.vaeDecoder().releaseBuffers();
             images.add(Images.toImage(decoded, 0, resolved.height(), resolved.width()));
             finals.add(latents);
             infotexts.add(Infotext.of(resolved, seeds[i], modelName(), modelHash()));
@@ -216,8 +220,24 @@ public final class Pipeline implements AutoCloseable {
         float[] pixels = Images.toTensor(fit(request.initImage(), request.width(), request.height()));
         float[] mean = new float[4 * height * width];
         float[] logvar = new float[mean.length];
-        model.vaeEncoder().encode(pixels, 1, request.height(), request.width(), mean, logvar);
+        if (request.vaeTiling().tiles(request.width(), request.height())) {
+            model.vaeEncoder().encodeTiled(pixels, 1, request.height(), request.width(), mean, logvar,
+                    VaeDecoder.DEFAULT_TILE_SIZE, VaeDecoder.DEFAULT_TILE_OVERLAP);
+        } else {
+            model.vaeEncoder().encode(pixels, 1, request.height(), request.width(), mean, logvar);
+        }
+        model.vaeEncoder().releaseBuffers();
         return new float[][] {mean, logvar};
+    }
+
+    /** The VAE decode, in tiles if the request's {@link VaeTiling} says so for its size. */
+    private void decode(GenerationRequest request, float[] latents, int height, int width, float[] image) {
+        if (request.vaeTiling().tiles(request.width(), request.height())) {
+            model.vaeDecoder().decodeTiled(latents, 1, height, width, image, VaeDecoder.DEFAULT_TILE_SIZE,
+                    VaeDecoder.DEFAULT_TILE_OVERLAP);
+        } else {
+            model.vaeDecoder().decode(latents, 1, height, width, image);
+        }
     }
 
     /** The image at exactly {@code width x height}, resampled bicubically if it is not already. */

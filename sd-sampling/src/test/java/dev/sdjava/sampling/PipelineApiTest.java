@@ -85,6 +85,29 @@ class PipelineApiTest {
         assertTrue(e.getMessage().startsWith("prompt too long"), e.getMessage());
     }
 
+    /**
+     * AUTO decodes native sizes whole; ON at a size wider than one 512 px tile changes the pixels slightly but not
+     * the latents (the VAE's tiling itself is checked in sd-model's VaeTilingTest).
+     */
+    @Test
+    void vaeTilingAppliesToTheDecodeOnly() {
+        assertFalse(VaeTiling.AUTO.tiles(768, 768));
+        assertTrue(VaeTiling.AUTO.tiles(1024, 1024));
+        assertTrue(VaeTiling.AUTO.tiles(832, 768));
+        assertEquals(VaeTiling.AUTO, small("x").build().vaeTiling(), "the default");
+        Result whole = sd().generate(small("a red boat").size(576, 64).steps(1).vaeTiling(VaeTiling.OFF).build());
+        Result tiled = sd().generate(small("a red boat").size(576, 64).steps(1).vaeTiling(VaeTiling.ON).build());
+        assertArrayEquals(whole.latents().getFirst(), tiled.latents().getFirst());
+        int[] a = whole.image().getRGB(0, 0, 576, 64, null, 0, 576);
+        int[] b = tiled.image().getRGB(0, 0, 576, 64, null, 0, 576);
+        assertFalse(java.util.Arrays.equals(a, b), "two tiles blended differ from the whole decode");
+        Result oneTile = sd().generate(small("a red boat").size(64, 64).steps(1).vaeTiling(VaeTiling.ON).build());
+        Result auto = sd().generate(small("a red boat").size(64, 64).steps(1).build());
+        assertArrayEquals(auto.image().getRGB(0, 0, 64, 64, null, 0, 64), oneTile.image().getRGB(0, 0, 64, 64, null, 0, 64));
+        assertEquals("VAE tiling: expected auto, on or off, got \"maybe\"",
+                assertThrows(IllegalArgumentException.class, () -> VaeTiling.of("maybe")).getMessage());
+    }
+
     @Test
     void badRequestsAreRefusedWithTheParameterNamed() {
         assertMessage("width must be a multiple of 8", () -> small("x").size(100, 64).build());

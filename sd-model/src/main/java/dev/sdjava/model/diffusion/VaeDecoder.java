@@ -4,6 +4,7 @@ import dev.sdjava.kernels.Kernels;
 import dev.sdjava.model.Checkpoint;
 import dev.sdjava.model.VaeConfig;
 import dev.sdjava.model.Weights;
+import java.util.Arrays;
 
 /**
  * Latents to image, the decoding half of AutoencoderKL:
@@ -14,11 +15,16 @@ import dev.sdjava.model.Weights;
  * image = conv_out(silu(conv_norm_out(h)))          (not clamped: nominally in [-1, 1])
  * </pre>
  *
- * One call at a time per instance; repeated calls at one size allocate nothing.
+ * One call at a time per instance; repeated calls at one size allocate no activations (until {@link #releaseBuffers()}).
+ * {@link #decodeTiled} bounds them by a tile size for large images.
  */
 public final class VaeDecoder {
     /** Every GroupNorm of the VAE uses eps 1e-6 (pitfall 11). */
     static final float EPS = 1e-6f;
+    /** diffusers' tile for SD 1.x ({@code sample_size} 512), in pixels. */
+    public static final int DEFAULT_TILE_SIZE = 512;
+    /** diffusers' overlap: a quarter of the tile ({@code tile_overlap_factor} 0.25), in pixels. */
+    public static final int DEFAULT_TILE_OVERLAP = 128;
 
     private final Kernels k;
     private final VaeConfig config;
@@ -88,15 +94,71 @@ public final class VaeDecoder {
     }
 
     void decode(float[] latents, int batch, int height, int width, float[] image, Probe probe) {
+        checkShapes(latents, batch, height, width, image);
+        ws.release(0);
+        forward(latents, batch, height, width, image, probe);
+    }
+
+    /**
+     * Decodes like {@link #decode} but tile by tile, so that the activations held (the largest: 256 channels at
+     * full resolution) are bounded by the tile, not the image: the latent is cut into overlapping tiles of at most
+     * {@code tileSize} pixels a side, each decoded on its own, and neighbours are cross-faded linearly across
+     * their overlap of at least {@code overlap} pixels (see {@link Tiles}). As in diffusers' AutoencoderKL tiling,
+     * each tile's GroupNorms see only that tile, so the image differs slightly from a whole decode, most in the
+     * overlaps; a latent that fits in one tile is decoded whole, bit for bit as {@link #decode} does.
+     *
+     * @param tileSize largest tile side in pixels, a multiple of {@link #imageSize(int) imageSize(1)} (8 for SD);
+     *                 {@value #DEFAULT_TILE_SIZE} by default, as diffusers for SD 1.x
+     * @param overlap  least overlap of neighbouring tiles in pixels, a multiple of 8 up to half the tile;
+     *                 {@value #DEFAULT_TILE_OVERLAP} by default (diffusers: a quarter of the tile)
+     */
+    public void decodeTiled(float[] latents, int batch, int height, int width, float[] image, int tileSize, int overlap) {
+        checkShapes(latents, batch, height, width, image);
+        int factor = imageSize(1);
+        Tiles.check(tileSize, overlap, factor);
+        Tiles rows = new Tiles(height, tileSize / factor, overlap / factor, factor);
+        Tiles cols = new Tiles(width, tileSize / factor, overlap / factor, factor);
         int latent = config.latentChannels();
-        float scalingFactor = config.scalingFactor();
+        int channels = config.outChannels();
+        int imageHeight = imageSize(height);
+        int imageWidth = imageSize(width);
+        int imagePlane = channels * imageHeight * imageWidth;
+        ws.release(0);
+        float[] tileLatents = ws.take((long) latent * rows.tile * cols.tile);
+        float[] tileImage = ws.take((long) channels * imageSize(rows.tile) * imageSize(cols.tile));
+        for (int b = 0; b < batch; b++) {
+            Arrays.fill(image, b * imagePlane, (b + 1) * imagePlane, 0f);
+            for (int r = 0; r < rows.count(); r++) {
+                for (int c = 0; c < cols.count(); c++) {
+                    Tiles.crop(latents, b * latent * height * width, latent, height, width, rows.start(r), cols.start(c),
+                            rows.tile, cols.tile, tileLatents);
+                    forward(tileLatents, 1, rows.tile, cols.tile, tileImage, Probe.NONE);
+                    Tiles.blend(tileImage, channels, rows, r, cols, c, image, b * imagePlane, imageHeight, imageWidth);
+                }
+            }
+        }
+        ws.release(0);
+    }
+
+    /** Bytes of scratch activations this decoder holds: kept between calls for reuse, they grow with the largest decode (or tile) so far. */
+    public long workspaceBytes() {
+        return ws.floats() * Float.BYTES;
+    }
+
+    private void checkShapes(float[] latents, int batch, int height, int width, float[] image) {
         if (batch < 1 || height < 1 || width < 1) {
             throw new IllegalArgumentException("VAE decoder: batch " + batch + ", height " + height + " and width "
                     + width + " must be positive");
         }
-        requireLength("latents", latents, (long) batch * latent * height * width);
+        requireLength("latents", latents, (long) batch * config.latentChannels() * height * width);
         requireLength("image", image, (long) batch * config.outChannels() * imageSize(height) * imageSize(width));
-        ws.release(0);
+    }
+
+    /** The network, its scratch taken from the workspace above its current mark and released back to it. */
+    private void forward(float[] latents, int batch, int height, int width, float[] image, Probe probe) {
+        int mark = ws.mark();
+        int latent = config.latentChannels();
+        float scalingFactor = config.scalingFactor();
         int n = batch * latent * height * width;
         float[] z = ws.take(n);
         for (int i = 0; i < n; i++) {
@@ -126,7 +188,7 @@ public final class VaeDecoder {
                 channels = resnet.out;
             }
             if (block.upsampler != null) {
-                block.upsampler.forward(cur, batch, h, w, 2 * h, 2 * w, cur, ws);
+                block.upsampler.forward(cur, batch, h, w, 2 * h, 2 * w, cur, next); // next is free: no third full-size buffer
                 h *= 2;
                 w *= 2;
             }
@@ -134,7 +196,15 @@ public final class VaeDecoder {
         }
         normOut.forward(cur, batch, h * w, true, next);
         convOut.forward(next, batch, h, w, image);
-        ws.release(0);
+        ws.release(mark);
+    }
+
+    /**
+     * Drops the activation buffers kept for the next call (about 640 MiB at 512x512), e.g. before another network
+     * runs; the next call allocates them again.
+     */
+    public void releaseBuffers() {
+        ws.clear();
     }
 
     /** The largest activation between conv_in and conv_out. */

@@ -4,6 +4,7 @@ import dev.sdjava.kernels.Kernels;
 import dev.sdjava.model.Checkpoint;
 import dev.sdjava.model.VaeConfig;
 import dev.sdjava.model.Weights;
+import java.util.Arrays;
 
 /**
  * Image to latent distribution, the encoding half of AutoencoderKL:
@@ -16,7 +17,8 @@ import dev.sdjava.model.Weights;
  * </pre>
  *
  * The mean and log-variance describe the unscaled latent; {@link #sample} draws from it and applies the
- * config's scaling factor, giving latents as the sampler uses them. One call at a time per instance; repeated calls at one size allocate nothing.
+ * config's scaling factor, giving latents as the sampler uses them. One call at a time per instance; repeated calls at
+ * one size allocate no activations (until {@link #releaseBuffers()}).
  */
 public final class VaeEncoder {
     private static final float LOGVAR_MIN = -30f;
@@ -95,6 +97,62 @@ public final class VaeEncoder {
     }
 
     void encode(float[] image, int batch, int height, int width, float[] mean, float[] logvar, Probe probe) {
+        checkShapes(image, batch, height, width, mean, logvar);
+        ws.release(0);
+        float[] moments = forward(image, batch, height, width, probe);
+        int plane = config.latentChannels() * latentSize(height) * latentSize(width);
+        for (int b = 0; b < batch; b++) {
+            split(moments, 2 * b * plane, plane, mean, logvar, b * plane);
+        }
+        ws.release(0);
+    }
+
+    /**
+     * Encodes like {@link #encode} but tile by tile, bounding the activations held by the tile: overlapping image
+     * tiles of at most {@code tileSize} pixels a side are encoded on their own and their moments cross-faded across
+     * the overlaps in latent space, as diffusers' tiled encode does (its GroupNorms see one tile, so results differ
+     * slightly from a whole encode). {@code height} and {@code width} must be multiples of the VAE's scale factor.
+     *
+     * @param tileSize largest tile side in pixels, a multiple of 8 (SD); {@link VaeDecoder#DEFAULT_TILE_SIZE} by default
+     * @param overlap  least overlap of neighbouring tiles in pixels, a multiple of 8 up to half the tile
+     */
+    public void encodeTiled(float[] image, int batch, int height, int width, float[] mean, float[] logvar,
+                            int tileSize, int overlap) {
+        checkShapes(image, batch, height, width, mean, logvar);
+        int factor = 1 << (downBlocks.length - 1);
+        if (height % factor != 0 || width % factor != 0) {
+            throw new IllegalArgumentException("VAE tiled encode: height " + height + " and width " + width
+                    + " must be multiples of " + factor + " (the VAE's scale factor)");
+        }
+        Tiles.check(tileSize, overlap, factor);
+        int latentHeight = height / factor;
+        int latentWidth = width / factor;
+        Tiles rows = new Tiles(latentHeight, tileSize / factor, overlap / factor, 1);
+        Tiles cols = new Tiles(latentWidth, tileSize / factor, overlap / factor, 1);
+        int in = config.inChannels();
+        int moments = 2 * config.latentChannels();
+        int plane = config.latentChannels() * latentHeight * latentWidth;
+        ws.release(0);
+        float[] blended = ws.take(2L * plane);
+        float[] window = ws.take((long) in * rows.tile * factor * cols.tile * factor);
+        for (int b = 0; b < batch; b++) {
+            Arrays.fill(blended, 0, 2 * plane, 0f);
+            for (int r = 0; r < rows.count(); r++) {
+                for (int c = 0; c < cols.count(); c++) {
+                    Tiles.crop(image, b * in * height * width, in, height, width, rows.start(r) * factor,
+                            cols.start(c) * factor, rows.tile * factor, cols.tile * factor, window);
+                    int mark = ws.mark();
+                    float[] tile = forward(window, 1, rows.tile * factor, cols.tile * factor, Probe.NONE);
+                    Tiles.blend(tile, moments, rows, r, cols, c, blended, 0, latentHeight, latentWidth);
+                    ws.release(mark);
+                }
+            }
+            split(blended, 0, plane, mean, logvar, b * plane);
+        }
+        ws.release(0);
+    }
+
+    private void checkShapes(float[] image, int batch, int height, int width, float[] mean, float[] logvar) {
         int smallest = 1 << (downBlocks.length - 1); // each padded stride-2 conv needs two pixels
         if (batch < 1 || height < smallest || width < smallest) {
             throw new IllegalArgumentException("VAE encoder: batch " + batch + " must be positive, height " + height
@@ -105,7 +163,14 @@ public final class VaeEncoder {
         VaeDecoder.requireLength("image", image, (long) batch * config.inChannels() * height * width);
         VaeDecoder.requireLength("mean", mean, (long) batch * latent * latentPixels);
         VaeDecoder.requireLength("logvar", logvar, (long) batch * latent * latentPixels);
-        ws.release(0);
+    }
+
+    /**
+     * The network up to quant_conv: returns {@code moments[batch, 2 · latent, latentSize(height), latentSize(width)]}
+     * in a workspace buffer taken above the current mark, valid until the caller releases it.
+     */
+    private float[] forward(float[] image, int batch, int height, int width, Probe probe) {
+        int latent = config.latentChannels();
         float[] cur = ws.take(capacity(batch, height, width));
         float[] next = ws.take(capacity(batch, height, width));
         int h = height;
@@ -139,14 +204,15 @@ public final class VaeEncoder {
         probe.record("encoder_out", -1, next, batch * moments * h * w);
         quantConv.forward(next, batch, h, w, cur);
         probe.record("moments", -1, cur, batch * moments * h * w);
-        int plane = latent * h * w;
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(cur, b * 2 * plane, mean, b * plane, plane);
-            for (int i = 0; i < plane; i++) {
-                logvar[b * plane + i] = Math.clamp(cur[b * 2 * plane + plane + i], LOGVAR_MIN, LOGVAR_MAX);
-            }
+        return cur;
+    }
+
+    /** One image's {@code moments[2 · plane]} from {@code from} into mean and clamped logvar ({@code plane} each) at {@code to}. */
+    private static void split(float[] moments, int from, int plane, float[] mean, float[] logvar, int to) {
+        System.arraycopy(moments, from, mean, to, plane);
+        for (int i = 0; i < plane; i++) {
+            logvar[to + i] = Math.clamp(moments[from + plane + i], LOGVAR_MIN, LOGVAR_MAX);
         }
-        ws.release(0);
     }
 
     /**
@@ -159,6 +225,11 @@ public final class VaeEncoder {
             float std = (float) Math.exp(0.5f * logvar[i]);
             out[i] = (mean[i] + std * noise[i]) * scalingFactor;
         }
+    }
+
+    /** Drops the activation buffers kept for the next call, e.g. before another network runs; the next call allocates them again. */
+    public void releaseBuffers() {
+        ws.clear();
     }
 
     /** The largest activation between conv_in and quant_conv. */

@@ -29,11 +29,22 @@ final class Workspace {
         return buffers.get(top++);
     }
 
+    /** Floats held in all buffers, taken or not. */
+    long floats() {
+        return buffers.stream().mapToLong(b -> b.length).sum();
+    }
+
     int mark() {
         return top;
     }
 
     void release(int mark) {
         top = mark;
+    }
+
+    /** Drops every buffer, for the garbage collector: the next call allocates them again. */
+    void clear() {
+        buffers.clear();
+        top = 0;
     }
 }
