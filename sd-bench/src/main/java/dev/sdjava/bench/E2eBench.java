@@ -24,41 +24,45 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code ./sd bench e2e [--size 512|256|768] [--runs N] [--json FILE] [--no-txt2img] [--vae-tiled]}: SD 1.5 end to end on a random-weight
+ * {@code ./sd bench e2e [--size 512|256|768] [--runs N] [--warmups N] [--json FILE] [--no-txt2img] [--vae-tiled]}: SD 1.5 end to end on a random-weight
  * checkpoint of the real shape ({@link RandomCheckpoint}): load, text encoding, one U-Net step with and without
- * guidance, VAE decode and encode, each the median of {@code runs} after a warm-up run; then the 20-step
- * txt2img through {@link Pipeline}, once ({@code --no-txt2img} skips it: at 768 it takes minutes). With
- * {@code --vae-tiled}, also a tiled VAE decode of a 1024x1024 image, once, with the activations the decoder holds
- * (a whole decode's grow with the area; a tiled one's with the tile). Each with achieved GFLOP/s (FLOPs counted from the architecture) and
- * its fraction of the measured FMA peak; also the peak RSS and a per-kind breakdown of one guided step. Inputs
- * are random (latents N(0, 1), a fixed prompt's token ids); the outputs are checked to be finite, so a broken
- * kernel cannot pass for a fast one.
+ * guidance, VAE decode and encode, each the median of {@code runs} after {@code warmups} runs (default 1; 0 for a
+ * quick look at 768, where one guided step takes minutes on 2 cores); then the 20-step
+ * txt2img through {@link Pipeline}, once ({@code --no-txt2img} skips it: at 768 it takes minutes). {@code --vae-tiled}
+ * measures the VAE decoder alone instead, for its memory: a tiled decode of twice the side (1024x1024 at 512, in
+ * diffusers' tiles: 512 px overlapping by 128) in a fresh process, once, with the peak RSS after it, then the whole
+ * decode at the bench's size; each with the activations the decoder holds (a whole decode's grow with the area, a
+ * tiled one's with the tile). Each with achieved GFLOP/s (FLOPs counted from the architecture) and
+ * its fraction of the measured FMA peak; also the peak RSS (of the whole run, and the txt2img's own) and a per-kind
+ * breakdown of one guided step. Inputs are random (latents N(0, 1), a fixed prompt's token ids); the outputs are
+ * checked to be finite, so a broken kernel cannot pass for a fast one.
  */
 final class E2eBench {
     private static final SdArchitecture ARCH = SdArchitecture.SD15;
 
-    /** The tiled decode's image side: SDXL's size, 4x SD 1.5's area. */
-    private static final int TILED_SIZE = 1024;
-
     private final int size;
     private final int runs;
+    private final int warmups;
     private final boolean txt2img;
     private final boolean vaeTiled;
     private final PrintStream out;
     private final Map<String, Object> report = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
     private FmaPeak.Result peak;
+    /** The peak RSS of the networks' part, when the peak was reset after it for the txt2img's own. */
+    private double networksPeak;
 
-    private E2eBench(int size, int runs, boolean txt2img, boolean vaeTiled, PrintStream out) {
+    private E2eBench(int size, int runs, int warmups, boolean txt2img, boolean vaeTiled, PrintStream out) {
         this.size = size;
         this.runs = runs;
+        this.warmups = warmups;
         this.txt2img = txt2img;
         this.vaeTiled = vaeTiled;
         this.out = out;
     }
 
     static int run(List<String> args) throws IOException {
-        int size = 512, runs = 3;
+        int size = 512, runs = 3, warmups = 1;
         boolean txt2img = true, vaeTiled = false;
         Path json = null, checkpoint = null;
         for (int i = 0; i < args.size(); i++) {
@@ -66,22 +70,26 @@ final class E2eBench {
             switch (a) {
                 case "--size" -> size = intOption(args, ++i, a);
                 case "--runs" -> runs = intOption(args, ++i, a);
+                case "--warmups" -> warmups = intOption(args, ++i, a);
                 case "--json" -> json = Path.of(option(args, ++i, a));
                 case "--checkpoint" -> checkpoint = Path.of(option(args, ++i, a));
                 case "--no-txt2img" -> txt2img = false;
                 case "--vae-tiled" -> vaeTiled = true;
                 default -> throw new IllegalArgumentException("unknown option '" + a + "' for 'bench e2e'; expected"
-                        + " --size 256|512|768, --runs N, --json FILE, --checkpoint FILE, --no-txt2img, --vae-tiled");
+                        + " --size 256|512|768, --runs N, --warmups N, --json FILE, --checkpoint FILE, --no-txt2img, --vae-tiled");
             }
         }
         if (size % 64 != 0 || size < 64) {
             throw new IllegalArgumentException("--size must be a multiple of 64 (the U-Net halves 64x64 latents three"
                     + " times), was " + size);
         }
+        if (warmups < 0) {
+            throw new IllegalArgumentException("--warmups must be 0 or more, was " + warmups);
+        }
         if (runs < 1) {
             throw new IllegalArgumentException("--runs must be at least 1, was " + runs);
         }
-        E2eBench bench = new E2eBench(size, runs, txt2img, vaeTiled, System.out);
+        E2eBench bench = new E2eBench(size, runs, warmups, txt2img, vaeTiled, System.out);
         Path file = checkpoint != null ? checkpoint : RandomCheckpoint.sd15(cacheDir(), System.out);
         bench.measure(file);
         if (json != null) {
@@ -100,6 +108,7 @@ final class E2eBench {
         report.put("provider", base.name());
         report.put("threads", threads);
         report.put("size", size);
+        report.put("warmups", warmups);
         report.put("checkpoint", file.toString());
         report.put("peak_gflops", peak.peak());
         report.put("peak_gflops_1_thread", peak.gflops1());
@@ -111,15 +120,28 @@ final class E2eBench {
         if (!Machine.resetPeakRss()) {
             notes.add("peak_rss_mb: could not reset the peak RSS; it may include writing the checkpoint");
         }
-        measureNetworks(file, profiling);
-        System.gc(); // the networks above are unreachable now that their frame is gone: free them before the pipeline loads its own
-        if (txt2img) {
-            txt2img(file);
+        if (vaeTiled) {
+            measureVaeMemory(file, profiling);
         } else {
-            missing("txt2img_20_steps", "skipped (--no-txt2img)");
+            measureNetworks(file, profiling);
+            System.gc(); // the networks above are unreachable now that their frame is gone: free them before the pipeline loads its own
+            if (txt2img) {
+                // The measure is a txt2img as a user runs it: its own peak, apart from the networks' above.
+                double networks = Machine.peakRssMb();
+                report.put("networks_peak_rss_mb", networks);
+                out.printf("%-32s %9.0f MiB (VmHWM)%n", "peak RSS, networks alone", networks);
+                Machine.resetPeakRss();
+                txt2img(file);
+                double own = Machine.peakRssMb();
+                report.put("txt2img_peak_rss_mb", own);
+                out.printf("%-32s %9.0f MiB (VmHWM since the networks were freed)%n", "peak RSS, txt2img", own);
+                networksPeak = networks;
+            } else {
+                missing("txt2img_20_steps", "skipped (--no-txt2img)");
+            }
         }
 
-        double rss = Machine.peakRssMb();
+        double rss = Math.max(Machine.peakRssMb(), networksPeak); // the whole run's, across the reset above
         report.put("peak_rss_mb", rss);
         out.printf("%-32s %9.0f MiB (VmHWM)%n", "peak RSS", rss);
         report.put("load_average_at_end", Machine.loadAverage());
@@ -146,14 +168,14 @@ final class E2eBench {
             int[] ids = promptIds();
             int tokens = ARCH.tokens(), width = ARCH.textHidden();
             float[] context = new float[ids.length * width];
-            Timing t = Timing.of(1, runs, () -> text.encode(ids, 2, 0, context));
+            Timing t = Timing.of(warmups, runs, () -> text.encode(ids, 2, 0, context));
             report("text_encode", "text encode (batch 2)", t, ArchitectureFlops.textEncode(ARCH, 2).total());
 
             int latent = size / 8, channels = ARCH.latentChannels();
             float[] latents = random(2 * channels * latent * latent, 1f);
             float[] noise = new float[latents.length];
             float[] timestep = {500f};
-            t = Timing.of(1, runs, () -> unet.forward(latents, 2, latent, latent, timestep, context, tokens, noise));
+            t = Timing.of(warmups, runs, () -> unet.forward(latents, 2, latent, latent, timestep, context, tokens, noise));
             report("unet_step_guided", "U-Net step, guided (batch 2)", t, ArchitectureFlops.unet(ARCH, 2, latent, latent).total());
             checkFinite("U-Net output", noise);
 
@@ -163,46 +185,68 @@ final class E2eBench {
             printBreakdown(profiling.breakdown(), ArchitectureFlops.unet(ARCH, 2, latent, latent));
 
             float[] condContext = Arrays.copyOfRange(context, tokens * width, 2 * tokens * width);
-            t = Timing.of(1, runs, () -> unet.forward(latents, 1, latent, latent, timestep, condContext, tokens, noise));
+            t = Timing.of(warmups, runs, () -> unet.forward(latents, 1, latent, latent, timestep, condContext, tokens, noise));
             report("unet_step", "U-Net step, unguided (batch 1)", t, ArchitectureFlops.unet(ARCH, 1, latent, latent).total());
 
+            unet.releaseBuffers(); // one network's activations at a time, as the pipeline runs them
+
             float[] image = new float[3 * size * size];
-            t = Timing.of(1, runs, () -> decoder.decode(latents, 1, latent, latent, image));
+            t = Timing.of(warmups, runs, () -> decoder.decode(latents, 1, latent, latent, image));
             report("vae_decode", "VAE decode " + latent + "x" + latent + " -> " + size + "x" + size, t,
                     ArchitectureFlops.vaeDecode(ARCH, latent, latent).total());
             checkFinite("VAE decoder output", image);
             workspace("vae_decode", "VAE decode, whole", decoder.workspaceBytes());
-            if (vaeTiled) {
-                tiledDecode(checkpoint, profiling);
-            }
+
+            decoder.releaseBuffers();
 
             float[] mean = new float[channels * latent * latent];
             float[] logvar = new float[mean.length];
-            t = Timing.of(1, runs, () -> encoder.encode(image, 1, size, size, mean, logvar));
+            t = Timing.of(warmups, runs, () -> encoder.encode(image, 1, size, size, mean, logvar));
             report("vae_encode", "VAE encode " + size + "x" + size, t, ArchitectureFlops.vaeEncode(ARCH, size, size).total());
 
         }
     }
 
     /**
-     * A 1024x1024 decode in the default tiles (512 px, overlap at least 128), by a decoder of its own so that
-     * its workspace shows what tiling holds. Timed once; its GFLOP/s count the work the kernels were given,
-     * overlaps included, to compare per FLOP with the whole decode.
+     * {@code --vae-tiled}: the VAE decoder alone. First a decode of twice the side in tiles of the bench's side
+     * overlapping by a quarter (at 512: 1024x1024 in diffusers' tiles, 512 px overlapping by 128), timed once, and
+     * the process's peak RSS after it: nothing else has run, so that peak is the tiled decode's. Its GFLOP/s count
+     * the work the kernels were given, overlaps included, to compare per FLOP with the whole decode that follows
+     * (at the bench's size, timed as usual). The other parts are reported missing.
      */
-    private void tiledDecode(Checkpoint checkpoint, ProfilingKernels profiling) {
-        VaeDecoder tiled = VaeDecoder.load(checkpoint.vae(), checkpoint.config().vae(), profiling.kernels());
-        int latent = TILED_SIZE / 8;
-        float[] latents = random(ARCH.latentChannels() * latent * latent, 1f);
-        float[] image = new float[3 * TILED_SIZE * TILED_SIZE];
-        profiling.reset();
-        Timing t = Timing.of(0, 1, () -> tiled.decodeTiled(latents, 1, latent, latent, image,
-                VaeDecoder.DEFAULT_TILE_SIZE, VaeDecoder.DEFAULT_TILE_OVERLAP));
-        double flops = profiling.breakdown().values().stream().mapToDouble(m -> (double) m.get("flops")).sum();
-        String key = "vae_decode_" + TILED_SIZE + "_tiled";
-        report(key, "VAE decode " + TILED_SIZE + "x" + TILED_SIZE + ", tiled (once)", t, flops);
-        report.put(key + "_whole_image_tflop", ArchitectureFlops.vaeDecode(ARCH, latent, latent).total() * 1e-12);
-        checkFinite("tiled VAE decoder output", image);
-        workspace(key, "VAE decode " + TILED_SIZE + ", tiled", tiled.workspaceBytes());
+    private void measureVaeMemory(Path file, ProfilingKernels profiling) {
+        for (String key : new String[] {"load", "text_encode", "unet_step_guided", "unet_step", "vae_encode", "txt2img_20_steps"}) {
+            missing(key, "not measured: --vae-tiled measures the VAE decoder alone");
+        }
+        try (Checkpoint checkpoint = Checkpoint.open(file)) {
+            VaeDecoder decoder = VaeDecoder.load(checkpoint.vae(), checkpoint.config().vae(), profiling.kernels());
+            int side = 2 * size, latent = side / 8, tile = size, overlap = size / 4;
+            float[] latents = random(ARCH.latentChannels() * latent * latent, 1f);
+            float[] image = new float[3 * side * side];
+            profiling.reset();
+            Timing t = Timing.of(0, 1, () -> decoder.decodeTiled(latents, 1, latent, latent, image, tile, overlap));
+            double flops = profiling.breakdown().values().stream().mapToDouble(m -> (double) m.get("flops")).sum();
+            report.put("vae_decode_tiled_image_px", side);
+            report.put("vae_decode_tiled_tile_px", tile);
+            report.put("vae_decode_tiled_overlap_px", overlap);
+            report("vae_decode_tiled", "VAE decode " + side + "x" + side + ", tiles " + tile + "/" + overlap + " (once)",
+                    t, flops);
+            report.put("vae_decode_tiled_whole_image_tflop", ArchitectureFlops.vaeDecode(ARCH, latent, latent).total() * 1e-12);
+            checkFinite("tiled VAE decoder output", image);
+            workspace("vae_decode_tiled", "VAE decode " + side + ", tiled", decoder.workspaceBytes());
+            double rss = Machine.peakRssMb();
+            report.put("vae_decode_tiled_peak_rss_mb", rss);
+            out.printf("%-32s %9.0f MiB (VmHWM after the tiled decode)%n", "peak RSS, tiled", rss);
+
+            int small = size / 8;
+            float[] smallImage = new float[3 * size * size];
+            float[] smallLatents = Arrays.copyOf(latents, ARCH.latentChannels() * small * small);
+            t = Timing.of(warmups, runs, () -> decoder.decode(smallLatents, 1, small, small, smallImage));
+            report("vae_decode", "VAE decode " + small + "x" + small + " -> " + size + "x" + size, t,
+                    ArchitectureFlops.vaeDecode(ARCH, small, small).total());
+            checkFinite("VAE decoder output", smallImage);
+            workspace("vae_decode", "VAE decode, whole", decoder.workspaceBytes()); // the tile is no larger: the whole decode's
+        }
     }
 
     /** Records the activations a network holds after a part, {@code KEY_workspace_mb}. */

@@ -144,7 +144,10 @@ public final class Pipeline implements AutoCloseable {
                 listener.onStep(new Progress(image, seeds.length, step, total,
                         Duration.ofNanos(System.nanoTime() - started), latents, height, width));
             });
+            // One network at a time holds activations: the U-Net's are dropped before the VAE's (the largest) are made.
+            model.unet().releaseBuffers();
             decode(resolved, latents, height, width, decoded);
+            model.vaeDecoder().releaseBuffers();
             images.add(Images.toImage(decoded, 0, resolved.height(), resolved.width()));
             finals.add(latents);
             infotexts.add(Infotext.of(resolved, seeds[i], modelName(), modelHash()));
@@ -223,6 +226,7 @@ public final class Pipeline implements AutoCloseable {
         } else {
             model.vaeEncoder().encode(pixels, 1, request.height(), request.width(), mean, logvar);
         }
+        model.vaeEncoder().releaseBuffers();
         return new float[][] {mean, logvar};
     }
 

@@ -51,12 +51,15 @@ final class ResnetBlock {
 
     /**
      * {@code y[batch, out, height, width]} from {@code x[batch, in, height, width]}; {@code timeEmb[batch, timeEmbedDim]}
-     * is the U-Net's time embedding after SiLU (unused, may be null, in the VAE).
+     * is the U-Net's time embedding after SiLU (unused, may be null, in the VAE). y must not alias x.
      */
     void forward(float[] x, int batch, int height, int width, float[] timeEmb, float[] y, Workspace ws) {
         int spatial = height * width;
         int mark = ws.mark();
-        float[] normed = ws.take((long) batch * in * spatial);
+        // y is free until conv2 writes it, so the normalised input goes there when it fits (the VAE's buffers are
+        // sized for its widest activation): one full-size buffer less at the VAE decoder's 512x512 levels.
+        long normedSize = (long) batch * in * spatial;
+        float[] normed = y.length >= normedSize ? y : ws.take(normedSize);
         norm1.forward(x, batch, spatial, true, normed);
         float[] h = ws.take((long) batch * out * spatial);
         conv1.forward(normed, batch, height, width, h);
@@ -69,7 +72,7 @@ final class ResnetBlock {
         conv2.forward(h, batch, height, width, y);
         float[] residual = x;
         if (shortcut != null) {
-            residual = ws.take((long) batch * out * spatial);
+            residual = h; // h is spent once conv2 has read it
             shortcut.forward(x, batch, height, width, residual);
         }
         k.add(residual, y, batch * out * spatial, y);

@@ -15,8 +15,8 @@ import java.util.Arrays;
  * image = conv_out(silu(conv_norm_out(h)))          (not clamped: nominally in [-1, 1])
  * </pre>
  *
- * One call at a time per instance; repeated calls at one size allocate no activations. {@link #decodeTiled} bounds
- * them by a tile size for large images.
+ * One call at a time per instance; repeated calls at one size allocate no activations (until {@link #releaseBuffers()}).
+ * {@link #decodeTiled} bounds them by a tile size for large images.
  */
 public final class VaeDecoder {
     /** Every GroupNorm of the VAE uses eps 1e-6 (pitfall 11). */
@@ -188,7 +188,7 @@ public final class VaeDecoder {
                 channels = resnet.out;
             }
             if (block.upsampler != null) {
-                block.upsampler.forward(cur, batch, h, w, 2 * h, 2 * w, cur, ws);
+                block.upsampler.forward(cur, batch, h, w, 2 * h, 2 * w, cur, next); // next is free: no third full-size buffer
                 h *= 2;
                 w *= 2;
             }
@@ -197,6 +197,14 @@ public final class VaeDecoder {
         normOut.forward(cur, batch, h * w, true, next);
         convOut.forward(next, batch, h, w, image);
         ws.release(mark);
+    }
+
+    /**
+     * Drops the activation buffers kept for the next call (about 640 MiB at 512x512), e.g. before another network
+     * runs; the next call allocates them again.
+     */
+    public void releaseBuffers() {
+        ws.clear();
     }
 
     /** The largest activation between conv_in and conv_out. */

@@ -18,7 +18,7 @@ import java.util.Arrays;
  *
  * The mean and log-variance describe the unscaled latent; {@link #sample} draws from it and applies the
  * config's scaling factor, giving latents as the sampler uses them. One call at a time per instance; repeated calls at
- * one size allocate no activations.
+ * one size allocate no activations (until {@link #releaseBuffers()}).
  */
 public final class VaeEncoder {
     private static final float LOGVAR_MIN = -30f;
@@ -225,6 +225,11 @@ public final class VaeEncoder {
             float std = (float) Math.exp(0.5f * logvar[i]);
             out[i] = (mean[i] + std * noise[i]) * scalingFactor;
         }
+    }
+
+    /** Drops the activation buffers kept for the next call, e.g. before another network runs; the next call allocates them again. */
+    public void releaseBuffers() {
+        ws.clear();
     }
 
     /** The largest activation between conv_in and quant_conv. */

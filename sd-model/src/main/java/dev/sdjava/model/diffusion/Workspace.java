@@ -41,4 +41,10 @@ final class Workspace {
     void release(int mark) {
         top = mark;
     }
+
+    /** Drops every buffer, for the garbage collector: the next call allocates them again. */
+    void clear() {
+        buffers.clear();
+        top = 0;
+    }
 }

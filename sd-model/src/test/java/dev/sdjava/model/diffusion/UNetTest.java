@@ -106,7 +106,10 @@ class UNetTest {
         source.assertClose("out, head size 16", g.get("out"), out);
     }
 
-    /** The workspace is reused across calls and sizes: a call after one at another size must give the same bits. */
+    /**
+     * The workspace is reused across calls and sizes: a call after one at another size must give the same bits, and
+     * so must one after {@link UNet#releaseBuffers()}.
+     */
     @ParameterizedTest
     @EnumSource(names = {"SD1_FOLDER", "SD2V_FOLDER"})
     void repeatedCallsAtChangingSizesGiveTheSameResult(Source source) {
@@ -121,6 +124,9 @@ class UNetTest {
                 g.get("nonsquare.encoder_hidden_states"), tokens, other);
         unet.forward(g.get("sample"), 2, 8, 8, g.get("timesteps_fractional"), g.get("encoder_hidden_states"), tokens, again);
         assertArrayEquals(first, again);
+        unet.releaseBuffers();
+        unet.forward(g.get("sample"), 2, 8, 8, g.get("timesteps_fractional"), g.get("encoder_hidden_states"), tokens, again);
+        assertArrayEquals(first, again, "after releaseBuffers");
     }
 
     /**

@@ -43,7 +43,10 @@ class VaeTest {
         source.assertClose("decode.image", g.get("decode.image"), image);
     }
 
-    /** Also runs a square decode after the non-square one on the same instance: the reused workspace must not leak. */
+    /**
+     * Also runs a square decode after the non-square one on the same instance, and again after releaseBuffers: the
+     * reused workspace must not leak.
+     */
     @ParameterizedTest
     @EnumSource(names = {"SD1_FOLDER", "SD2V_FOLDER", "SD1_SINGLE_FILE_F16"})
     void decodeNonSquareThenSquareOnTheSameWorkspace(Source source) {
@@ -55,6 +58,9 @@ class VaeTest {
         float[] square = new float[3 * 64 * 64];
         decoder.decode(g.get("decode.latents"), 1, 8, 8, square);
         source.assertClose("decode.image after the non-square one", g.get("decode.image"), square);
+        decoder.releaseBuffers();
+        decoder.decode(g.get("decode.latents"), 1, 8, 8, square);
+        source.assertClose("decode.image after releaseBuffers", g.get("decode.image"), square);
     }
 
     @ParameterizedTest
