@@ -1,7 +1,6 @@
 package dev.sdjava.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -33,6 +32,8 @@ final class Winograd {
     private static final int WEIGHT_BUDGET = 1 << 22;
     /** Output channels per block of M: 16 x 96 x NR floats stay in L2 while the output transform reads them. */
     private static final int ROWS_PER_M = 96;
+    /** Tiles a call needs for the weight transform to pay off (see {@link #suits}). */
+    private static final int MIN_TILES = 256;
 
     private static final int V = 0, U = 1, M = 2, ROWS = 3, WIDE = 4, TILE = 5;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[6][]);
@@ -53,15 +54,16 @@ final class Winograd {
     /**
      * Whether this class computes a convolution: 3x3, stride 1, padding 1 on every side, and where it measured
      * faster than the implicit GEMM: at least 32 channels in and out (fewer leave the 16 GEMMs too shallow or too
-     * narrow) and at least 16x16 pixels, i.e. one full NR-wide panel of 2x2 tiles per image (at 8x8 half of each
-     * panel is padding and the weight transform is amortised over too few tiles). The choice depends on the shape
-     * only, never on the thread count, so results stay identical for any number of threads.
+     * narrow) and at least {@link #MIN_TILES} 2x2 tiles in the call. With fewer tiles the weight transform, 16
+     * floats written per weight pair, costs as much as the multiplies it saves (1280 -> 1280 at 16x16, batch 2:
+     * 128 tiles, measured no faster; at 8x8 slower). The choice depends on the shape only, never on the thread
+     * count, so results stay identical for any number of threads.
      */
-    static boolean suits(VectorKernels.ConvRows w, int height, int width, int stride, int padTop, int padLeft,
+    static boolean suits(VectorKernels.ConvRows w, int batch, int height, int width, int stride, int padTop, int padLeft,
                          int outHeight, int outWidth) {
         return w.kernelHeight() == 3 && w.kernelWidth() == 3 && stride == 1 && padTop == 1 && padLeft == 1
-                && outHeight == height && outWidth == width
-                && w.inChannels() >= 32 && w.outChannels() >= 32 && height * width >= 4 * NR;
+                && outHeight == height && outWidth == width && w.inChannels() >= 32 && w.outChannels() >= 32
+                && (long) batch * ((height + 1) / 2) * ((width + 1) / 2) >= MIN_TILES;
     }
 
     /** {@code y = conv3x3(x, w) + bias}, x {@code [batch, in, height, width]}, y {@code [batch, out, height, width]}. */
@@ -80,11 +82,10 @@ final class Winograd {
         for (int o0 = 0; o0 < out; o0 += ob) {
             int first = o0, rows = Math.min(ob, out - o0), perTask = ceilDiv(ceilDiv(rows, split), Gemm.MR) * Gemm.MR;
             Parallel.forRange(ceilDiv(rows, Gemm.MR), (t0, t1) -> {
-                float[] wide = w.half() == null ? null : scratch(WIDE, in * 9);
-                transformWeights(w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u, wide);
+                transformWeights(w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u, scratch(WIDE, in * 9));
             });
             Parallel.forRange(panels * split, (t0, t1) -> {
-                float[] v = scratch(V, XI * vXi), m = scratch(M, XI * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
+                float[] v = scratch(V, XI * vXi + L), m = scratch(M, XI * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
                 float[] buf = scratch(ROWS, BUFFER);
                 for (int t = t0; t < t1; t++) {
                     int panel = t / split, r0 = (t % split) * perTask, r1 = Math.min(rows, r0 + perTask);
@@ -99,7 +100,7 @@ final class Winograd {
                                         m, xi * mXi, NR, NR, tile);
                             }
                         }
-                        transformOutput(m, mXi, g, panel, first + m0, mr, w.bias(), y);
+                        transformOutput(m, mXi, g, panel, first + m0, mr, w.bias(), y, buf);
                     }
                 }
             });
@@ -116,7 +117,7 @@ final class Winograd {
      * power-of-two distance would put all 16 in one 12-way set).
      */
     private static int spaced(int n) {
-        return ceilDiv(n, 1024) * 1024 + 16;
+        return ceilDiv(n, 1024) * 1024 + Math.max(16, L);
     }
 
     private static int ceilDiv(int a, int b) {
@@ -125,24 +126,29 @@ final class Winograd {
 
     // ---- weights: U = G g Gᵀ, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1] ----
 
-    /** U[ξ, r, c] at {@code ξ·stride + r·in + c} for output channels {@code o0 + r}, r in [r0, r1). */
-    private static void transformWeights(VectorKernels.ConvRows w, int o0, int r0, int r1, int in, int stride, float[] u, float[] wide) {
+    /**
+     * U[ξ, r, c] at {@code ξ·stride + r·in + c} for output channels {@code o0 + r}, r in [r0, r1); each channel's
+     * weights are read into {@code row} first (ConvRows stores them in K blocks, not rows).
+     */
+    private static void transformWeights(VectorKernels.ConvRows w, int o0, int r0, int r1, int in, int stride, float[] u, float[] row) {
         for (int r = r0; r < r1; r++) {
-            float[] g = w.w();
-            int at = (o0 + r) * in * 9;
-            if (wide != null) {
-                w.half().widen(at, in * 9, wide, 0);
-                g = wide;
-                at = 0;
-            }
-            filterRow(g, at, in, u, r * in, stride);
+            w.row(o0 + r, row, 0);
+            filterRow(row, 0, in, u, r * in, stride);
         }
     }
 
+    /** Lane i reads input channel i of L: the 3x3 kernels are 9 floats apart. */
+    private static final int[] NINES = java.util.stream.IntStream.range(0, L).map(i -> 9 * i).toArray();
+
+    /** One output channel's filters: L input channels at a time gathered into vectors, the rest one by one. */
     private static void filterRow(float[] g, int at, int in, float[] u, int uAt, int stride) {
-        for (int c = 0; c < in; c++) {
+        int c = 0;
+        for (; c + L <= in; c += L) {
+            filters(g, at + 9 * c, u, uAt + c, stride);
+        }
+        for (; c < in; c++) {
             int k = at + 9 * c;
-            // Columns of G g: rows 0..3 of the 4x3 intermediate.
+            // Rows of G g: rows 0..3 of the 4x3 intermediate.
             float a00 = g[k], a01 = g[k + 1], a02 = g[k + 2];
             float a30 = g[k + 6], a31 = g[k + 7], a32 = g[k + 8];
             float e0 = a00 + a30, e1 = a01 + a31, e2 = a02 + a32;
@@ -154,6 +160,30 @@ final class Winograd {
             filterTap(a20, a21, a22, u, o + 8 * stride, stride);
             filterTap(a30, a31, a32, u, o + 12 * stride, stride);
         }
+    }
+
+    /** The same arithmetic as the scalar loop, on L input channels per vector. */
+    private static void filters(float[] g, int k, float[] u, int o, int stride) {
+        FloatVector a00 = gather(g, k), a01 = gather(g, k + 1), a02 = gather(g, k + 2);
+        FloatVector a30 = gather(g, k + 6), a31 = gather(g, k + 7), a32 = gather(g, k + 8);
+        FloatVector g10 = gather(g, k + 3), g11 = gather(g, k + 4), g12 = gather(g, k + 5);
+        FloatVector e0 = a00.add(a30), e1 = a01.add(a31), e2 = a02.add(a32);
+        filterTaps(a00, a01, a02, u, o, stride);
+        filterTaps(e0.add(g10).mul(0.5f), e1.add(g11).mul(0.5f), e2.add(g12).mul(0.5f), u, o + 4 * stride, stride);
+        filterTaps(e0.sub(g10).mul(0.5f), e1.sub(g11).mul(0.5f), e2.sub(g12).mul(0.5f), u, o + 8 * stride, stride);
+        filterTaps(a30, a31, a32, u, o + 12 * stride, stride);
+    }
+
+    private static FloatVector gather(float[] g, int k) {
+        return FloatVector.fromArray(F, g, k, NINES, 0);
+    }
+
+    private static void filterTaps(FloatVector a0, FloatVector a1, FloatVector a2, float[] u, int o, int stride) {
+        FloatVector e = a0.add(a2);
+        a0.intoArray(u, o);
+        e.add(a1).mul(0.5f).intoArray(u, o + stride);
+        e.sub(a1).mul(0.5f).intoArray(u, o + 2 * stride);
+        a2.intoArray(u, o + 3 * stride);
     }
 
     /** One row of (G g) times Gᵀ: four values, {@code stride} apart. */
@@ -189,7 +219,7 @@ final class Winograd {
      * of vectors; the buffer holds 4 such rows, then their 8 even/odd halves.
      */
     private static final int ROW = 2 * L * ceilDiv(NR + 1, L);
-    private static final int BUFFER = 8 * ROW;
+    private static final int BUFFER = 8 * ROW + L;
     /** Lane indices for selectFrom(a, b): the even lanes of a:b, the odd ones, and the two halves of a zip. */
     private static final FloatVector EVEN = lanes(0, 2), ODD = lanes(1, 2), ZIP_LO = zip(0), ZIP_HI = zip(L / 2);
 
@@ -212,7 +242,9 @@ final class Winograd {
     /**
      * Tiles {@code tx .. tx+count-1} of tile row ty: the four input rows under them (zero past the border), the
      * vertical half of the transform (Bᵀ d) split into even and odd columns, then the horizontal half, which for
-     * tile j reads columns 2j..2j+3, i.e. even and odd columns j and j+1.
+     * tile j reads columns 2j..2j+3, i.e. even and odd columns j and j+1. Whole vectors only: lanes past the
+     * segment write V columns that a later segment, the next channel or the padding after each matrix owns, and
+     * that are overwritten or never read (masked stores measured slow).
      */
     private static void inputSegment(float[] x, int plane, int height, int width, int ty, int tx, int count,
                                      float[] v, int vAt, int xiStride, float[] buf) {
@@ -225,12 +257,8 @@ final class Winograd {
         }
         for (int i = 0; i < 4; i++) {
             int e = 4 * ROW + 2 * i * half, at = vAt + 4 * i * xiStride;
-            int j = 0;
-            for (; j + L <= count; j += L) {
+            for (int j = 0; j < count; j += L) {
                 horizontal(buf, e + j, e + half + j, v, at + j, xiStride);
-            }
-            if (j < count) {
-                horizontal(buf, e + j, e + half + j, v, at + j, xiStride, F.indexInRange(j, count));
             }
         }
     }
@@ -262,15 +290,6 @@ final class Winograd {
         o0.sub(o1).intoArray(v, at + 3 * stride);
     }
 
-    private static void horizontal(float[] buf, int e, int o, float[] v, int at, int stride, VectorMask<Float> m) {
-        FloatVector e0 = FloatVector.fromArray(F, buf, e, m), e1 = FloatVector.fromArray(F, buf, e + 1, m);
-        FloatVector o0 = FloatVector.fromArray(F, buf, o, m), o1 = FloatVector.fromArray(F, buf, o + 1, m);
-        e0.sub(e1).intoArray(v, at, m);
-        o0.add(e1).intoArray(v, at + stride, m);
-        e1.sub(o0).intoArray(v, at + 2 * stride, m);
-        o0.sub(o1).intoArray(v, at + 3 * stride, m);
-    }
-
     /** {@code n} values of input row {@code row} from column {@code col}, zeros outside the image. */
     private static void paddedRow(float[] x, int plane, int height, int width, int row, int col, int n, float[] dst, int at) {
         if (row < 0 || row >= height) {
@@ -286,14 +305,15 @@ final class Winograd {
     // ---- output: Y = Aᵀ M A + bias, Aᵀ = [1 1 1 0; 0 1 -1 -1] ----
 
     /** Y for output channels {@code o0 .. o0+rows-1} and the tiles of panel {@code panel}; M[ξ, r, j] at {@code ξ·mXi + r·NR + j}. */
-    private static void transformOutput(float[] m, int mXi, Geometry g, int panel, int o0, int rows, float[] bias, float[] y) {
+    private static void transformOutput(float[] m, int mXi, Geometry g, int panel, int o0, int rows, float[] bias, float[] y,
+                                        float[] buf) {
         int start = panel * NR, end = Math.min(g.tiles, start + NR);
         for (int t = start; t < end; ) {
             int b = t / g.perImage, r = t % g.perImage, ty = r / g.tilesX, tx = r % g.tilesX;
             int count = Math.min(end - t, g.tilesX - tx);
             for (int i = 0; i < rows; i++) {
                 int plane = (b * g.out + o0 + i) * g.height * g.width;
-                outputSegment(m, i * NR + (t - start), mXi, count, bias[o0 + i], y, plane, g.height, g.width, ty, tx);
+                outputSegment(m, i * NR + (t - start), mXi, count, bias[o0 + i], y, plane, g.height, g.width, ty, tx, buf);
             }
             t += count;
         }
@@ -304,7 +324,7 @@ final class Winograd {
      * Aᵀ M A as four vectors (top-left, top-right, bottom-left, bottom-right of each 2x2 block), zipped into rows.
      */
     private static void outputSegment(float[] m, int at, int stride, int count, float bias, float[] y, int plane,
-                                      int height, int width, int ty, int tx) {
+                                      int height, int width, int ty, int tx, float[] buf) {
         int row = 2 * ty, top = plane + row * width + 2 * tx;
         int cols = Math.min(2 * count, width - 2 * tx);
         boolean bottom = row + 1 < height;
@@ -314,13 +334,13 @@ final class Winograd {
             FloatVector s1 = load(m, k + stride).add(load(m, k + 5 * stride)).add(load(m, k + 9 * stride));
             FloatVector s2 = load(m, k + 2 * stride).add(load(m, k + 6 * stride)).add(load(m, k + 10 * stride));
             FloatVector s3 = load(m, k + 3 * stride).add(load(m, k + 7 * stride)).add(load(m, k + 11 * stride));
-            store(s0.add(s1).add(s2).add(bias), s1.sub(s2).sub(s3).add(bias), y, top + c, c, cols);
+            store(s0.add(s1).add(s2).add(bias), s1.sub(s2).sub(s3).add(bias), y, top + c, c, cols, buf);
             if (bottom) {
                 FloatVector d0 = load(m, k + 4 * stride).sub(load(m, k + 8 * stride)).sub(load(m, k + 12 * stride));
                 FloatVector d1 = load(m, k + 5 * stride).sub(load(m, k + 9 * stride)).sub(load(m, k + 13 * stride));
                 FloatVector d2 = load(m, k + 6 * stride).sub(load(m, k + 10 * stride)).sub(load(m, k + 14 * stride));
                 FloatVector d3 = load(m, k + 7 * stride).sub(load(m, k + 11 * stride)).sub(load(m, k + 15 * stride));
-                store(d0.add(d1).add(d2).add(bias), d1.sub(d2).sub(d3).add(bias), y, top + width + c, c, cols);
+                store(d0.add(d1).add(d2).add(bias), d1.sub(d2).sub(d3).add(bias), y, top + width + c, c, cols, buf);
             }
         }
     }
@@ -331,14 +351,16 @@ final class Winograd {
     }
 
     /** Columns c .. c+2L of an output row from the left and right values of L blocks; only columns below {@code cols}. */
-    private static void store(FloatVector left, FloatVector right, float[] y, int at, int c, int cols) {
+    private static void store(FloatVector left, FloatVector right, float[] y, int at, int c, int cols, float[] buf) {
         FloatVector lo = ZIP_LO.selectFrom(left, right), hi = ZIP_HI.selectFrom(left, right);
         if (c + 2 * L <= cols) {
             lo.intoArray(y, at);
             hi.intoArray(y, at + L);
         } else {
-            lo.intoArray(y, at, F.indexInRange(c, cols));
-            hi.intoArray(y, at + L, F.indexInRange(c + L, cols));
+            // The row's end (narrow images end every row here): through the buffer, as masked stores measured slow.
+            lo.intoArray(buf, 0);
+            hi.intoArray(buf, L);
+            System.arraycopy(buf, 0, y, at, cols - c);
         }
     }
 }

@@ -54,11 +54,11 @@ class WinogradTest {
 
     @Property(tries = 20)
     void matchesTheDirectConvolution(@ForAll @IntRange(min = 32, max = 70) int in, @ForAll @IntRange(min = 32, max = 110) int out,
-                                     @ForAll @IntRange(min = 16, max = 37) int h, @ForAll @IntRange(min = 7, max = 37) int w,
+                                     @ForAll @IntRange(min = 23, max = 40) int h, @ForAll @IntRange(min = 23, max = 40) int w,
                                      @ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 0, max = 2) int type,
                                      @ForAll boolean withBias, @ForAll long seed) {
-        if (h * w < 256) {
-            return; // not a Winograd shape: the implicit GEMM's own tests cover it
+        if (batch * ((h + 1) / 2) * ((w + 1) / 2) < 256) {
+            return; // too few tiles for Winograd: the implicit GEMM's own tests cover it
         }
         Random rnd = new Random(seed);
         DType dtype = new DType[]{DType.F32, DType.F16, DType.BF16}[type];
@@ -67,7 +67,7 @@ class WinogradTest {
             Tensor wt = tensor(arena, dtype, weights(rnd, out, in), out, in, 3, 3);
             Tensor bt = withBias ? tensor(arena, dtype, b, out) : null;
             ConvWeights cw = VECTOR.prepareConv(wt, bt);
-            assertTrue(Winograd.suits((VectorKernels.ConvRows) cw, h, w, 1, 1, 1, h, w));
+            assertTrue(Winograd.suits((VectorKernels.ConvRows) cw, batch, h, w, 1, 1, 1, h, w));
             float[] want = new float[batch * out * h * w], got = new float[want.length + 7];
             SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), 1, 1, 1, h, w, want);
             VECTOR.conv2d(x, batch, h, w, cw, 1, 1, 1, h, w, got);
@@ -81,16 +81,16 @@ class WinogradTest {
     }
 
     /**
-     * The error measured at a U-Net-like shape (320 -> 64 channels, 16x16, F32), rel L2 against the exact result:
-     * Winograd 3.7e-7, the scalar direct convolution 1.2e-6 (one long float sum per output; Winograd's sums are
-     * 16 shorter ones over KC blocks), Winograd vs direct 1.2e-6. The bound is 1e-6, 3x the measured value:
+     * The error measured at a U-Net-like shape (320 -> 64 channels, 32x32, F32), rel L2 against the exact result:
+     * Winograd 4.0e-7, the scalar direct convolution 1.2e-6 (one long float sum per output; Winograd's are
+     * shorter sums over KC blocks), Winograd vs direct 1.2e-6. The bound is 1e-6, 2.5x the measured value:
      * well inside the network goldens' 1e-5, and it fails if the transform's rounding grows by an order of
      * magnitude (as larger tiles such as F(4x4, 3x3) would).
      */
     @Test
     void errorAgainstTheExactResultIsMeasuredAndBounded() {
         Random rnd = new Random(7);
-        int in = 320, out = 64, h = 16, w = 16;
+        int in = 320, out = 64, h = 32, w = 32;
         float[] x = Naive.random(rnd, in * h * w), wv = weights(rnd, out, in), b = Naive.random(rnd, out);
         try (Arena arena = Arena.ofConfined()) {
             Tensor wt = Tensor.ofFloats(arena, wv, out, in, 3, 3), bt = Tensor.ofFloats(arena, b, out);
@@ -104,11 +104,11 @@ class WinogradTest {
         }
     }
 
-    /** Few panels (rows split across tasks) and more than one block of output channels (U over the budget). */
+    /** Odd sizes, batches whose panels span images, and more than one block of output channels (U over the budget). */
     @Test
     void oneThreadAndAllThreadsGiveIdenticalResults() {
         Random rnd = new Random(11);
-        int[][] shapes = {{1, 40, 36, 16, 16}, {2, 33, 70, 17, 23}, {1, 530, 520, 16, 17}};
+        int[][] shapes = {{1, 40, 36, 32, 32}, {2, 33, 70, 23, 25}, {1, 530, 520, 31, 32}};
         try (Arena arena = Arena.ofConfined()) {
             for (int[] s : shapes) {
                 int batch = s[0], in = s[1], out = s[2], h = s[3], w = s[4];
