@@ -14,7 +14,7 @@ public final class BenchMain {
                        SD 1.5 end to end on random weights of the real shape (written once to .cache/)
                    ./sd bench peak
                        only the FMA peak
-            threads: SD_JAVA_OPTS=-Dsd.threads=N (default: all cores); heap for e2e at 512: SD_JAVA_OPTS=-Xmx14g""";
+            threads: SD_JAVA_OPTS=-Dsd.threads=N (default: all cores); heap: SD_JAVA_OPTS=-Xmx6g (default: 3/4 of memory)""";
 
     private BenchMain() {
     }
@@ -44,8 +44,8 @@ public final class BenchMain {
             System.err.println("sd bench: " + e.getMessage());
             status = 2;
         } catch (OutOfMemoryError e) {
-            System.err.printf("sd bench: the Java heap (%d MiB) is too small; SD 1.5 at 512x512 needs about 12 GiB"
-                    + " in the end-to-end benchmark: SD_JAVA_OPTS=-Xmx14g ./sd bench ...%n", Runtime.getRuntime().maxMemory() >> 20);
+            System.err.printf("sd bench: the Java heap (%d MiB) is too small; SD 1.5 at 512x512 needs about 4 GiB"
+                    + " in the end-to-end benchmark: SD_JAVA_OPTS=-Xmx6g ./sd bench ...%n", Runtime.getRuntime().maxMemory() >> 20);
             status = 3;
         }
         System.exit(status);

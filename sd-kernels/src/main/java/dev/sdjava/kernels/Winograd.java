@@ -90,8 +90,7 @@ final class Winograd {
         for (int o0 = 0; o0 < out; o0 += ob) {
             int first = o0, rows = Math.min(ob, out - o0), perTask = ceilDiv(ceilDiv(rows, split), Gemm.MR) * Gemm.MR;
             Parallel.forRange(ceilDiv(rows, Gemm.MR), (t0, t1) -> {
-                float[] wide = w.half() == null ? null : scratch(WIDE, in * 9);
-                transformWeights(w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u, wide);
+                transformWeights(w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u, scratch(WIDE, in * 9));
             });
             Parallel.forRange(panels * split, (t0, t1) -> {
                 float[] v = scratch(V, XI * vXi + L), m = scratch(M, XI * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
@@ -172,17 +171,14 @@ final class Winograd {
 
     // ---- weights: U = G g Gᵀ, G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1] ----
 
-    /** U[ξ, r, c] at {@code ξ·stride + r·in + c} for output channels {@code o0 + r}, r in [r0, r1). */
-    private static void transformWeights(VectorKernels.ConvRows w, int o0, int r0, int r1, int in, int stride, float[] u, float[] wide) {
+    /**
+     * U[ξ, r, c] at {@code ξ·stride + r·in + c} for output channels {@code o0 + r}, r in [r0, r1); each channel's
+     * weights are read into {@code row} first (ConvRows stores them in K blocks, not rows).
+     */
+    private static void transformWeights(VectorKernels.ConvRows w, int o0, int r0, int r1, int in, int stride, float[] u, float[] row) {
         for (int r = r0; r < r1; r++) {
-            float[] g = w.w();
-            int at = (o0 + r) * in * 9;
-            if (wide != null) {
-                w.half().widen(at, in * 9, wide, 0);
-                g = wide;
-                at = 0;
-            }
-            filterRow(g, at, in, u, r * in, stride);
+            w.row(o0 + r, row, 0);
+            filterRow(row, 0, in, u, r * in, stride);
         }
     }
 

@@ -75,6 +75,23 @@ class VectorKernelsTest {
         }
     }
 
+    /** Convolution weights are stored in K blocks (see ConvRows); reading a row back gives the stored row. */
+    @Property(tries = 20)
+    void convWeightRowsReadBackAsStored(@ForAll @IntRange(min = 1, max = 40) int in, @ForAll @IntRange(min = 1, max = 30) int out,
+                                        @ForAll boolean three, @ForAll boolean half, @ForAll long seed) {
+        int k = three ? 3 : 1, kk = in * k * k;
+        float[] w = Naive.random(new Random(seed), out * kk);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = half ? weights(arena, DType.F16, w, out, in, k, k) : Tensor.ofFloats(arena, w, out, in, k, k);
+            float[] want = t.toFloatArray(), got = new float[kk];
+            VectorKernels.ConvRows rows = (VectorKernels.ConvRows) VECTOR.prepareConv(t, null);
+            for (int o = 0; o < out; o++) {
+                rows.row(o, got, 0);
+                assertArrayEquals(java.util.Arrays.copyOfRange(want, o * kk, (o + 1) * kk), got, "output channel " + o);
+            }
+        }
+    }
+
     @Property(tries = 40)
     void convMatchesScalar(@ForAll @IntRange(min = 1, max = 40) int in, @ForAll @IntRange(min = 1, max = 14) int out,
                            @ForAll @IntRange(min = 1, max = 23) int h, @ForAll @IntRange(min = 1, max = 23) int w,
