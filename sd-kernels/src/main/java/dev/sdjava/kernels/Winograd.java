@@ -133,10 +133,10 @@ final class Winograd {
         int uXi = spaced(mb * in), mXi = spaced(mb * NR);
         Parallel.forRange(ceilDiv(out, mb), (t0, t1) -> {
             float[] u = scratch(U, XI * uXi), m = scratch(M, XI * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
-            float[] buf = scratch(ROWS, BUFFER), wide = w.half() == null ? null : scratch(WIDE, in * 9);
+            float[] buf = scratch(ROWS, BUFFER), row = scratch(WIDE, in * 9);
             for (int t = t0; t < t1; t++) {
                 int o0 = t * mb, rows = Math.min(mb, out - o0);
-                transformWeights(w, o0, 0, rows, in, uXi, u, wide);
+                transformWeights(w, o0, 0, rows, in, uXi, u, row);
                 for (int p = 0; p < panels; p++) {
                     Arrays.fill(m, 0, XI * mXi, 0);
                     for (int xi = 0; xi < XI; xi++) {
