@@ -208,14 +208,16 @@ final class E2eBench {
     }
 
     /**
-     * {@code --vae-tiled}: the VAE decoder alone. First a decode of twice the side in tiles of the bench's side
-     * overlapping by a quarter (at 512: 1024x1024 in diffusers' tiles, 512 px overlapping by 128), timed once, and
-     * the process's peak RSS after it: nothing else has run, so that peak is the tiled decode's. Its GFLOP/s count
-     * the work the kernels were given, overlaps included, to compare per FLOP with the whole decode that follows
-     * (at the bench's size, timed as usual). The other parts are reported missing.
+     * {@code --vae-tiled}: the VAE decoder alone, at twice the bench's side (1024x1024 at 512). First the decode in
+     * tiles of the bench's side overlapping by a quarter (at 512: diffusers' tiles, 512 px overlapping by 128), then
+     * the whole decode, each timed once, each with the process's peak RSS after it (nothing else has run, so the
+     * first peak is the tiled decode's) and the activations the decoder then holds. The tiled decode's GFLOP/s count
+     * the work the kernels were given, overlaps included, to compare per FLOP with the whole one. The other parts
+     * are reported missing.
      */
     private void measureVaeMemory(Path file, ProfilingKernels profiling) {
-        for (String key : new String[] {"load", "text_encode", "unet_step_guided", "unet_step", "vae_encode", "txt2img_20_steps"}) {
+        for (String key : new String[] {"load", "text_encode", "unet_step_guided", "unet_step", "vae_decode", "vae_encode",
+                "txt2img_20_steps"}) {
             missing(key, "not measured: --vae-tiled measures the VAE decoder alone");
         }
         try (Checkpoint checkpoint = Checkpoint.open(file)) {
@@ -223,30 +225,34 @@ final class E2eBench {
             int side = 2 * size, latent = side / 8, tile = size, overlap = size / 4;
             float[] latents = random(ARCH.latentChannels() * latent * latent, 1f);
             float[] image = new float[3 * side * side];
-            profiling.reset();
-            Timing t = Timing.of(0, 1, () -> decoder.decodeTiled(latents, 1, latent, latent, image, tile, overlap));
-            double flops = profiling.breakdown().values().stream().mapToDouble(m -> (double) m.get("flops")).sum();
+            double wholeFlops = ArchitectureFlops.vaeDecode(ARCH, latent, latent).total();
             report.put("vae_decode_tiled_image_px", side);
             report.put("vae_decode_tiled_tile_px", tile);
             report.put("vae_decode_tiled_overlap_px", overlap);
+
+            profiling.reset();
+            Timing t = Timing.of(0, 1, () -> decoder.decodeTiled(latents, 1, latent, latent, image, tile, overlap));
+            double flops = profiling.breakdown().values().stream().mapToDouble(m -> (double) m.get("flops")).sum();
             report("vae_decode_tiled", "VAE decode " + side + "x" + side + ", tiles " + tile + "/" + overlap + " (once)",
                     t, flops);
-            report.put("vae_decode_tiled_whole_image_tflop", ArchitectureFlops.vaeDecode(ARCH, latent, latent).total() * 1e-12);
+            report.put("vae_decode_tiled_whole_image_tflop", wholeFlops * 1e-12);
             checkFinite("tiled VAE decoder output", image);
-            workspace("vae_decode_tiled", "VAE decode " + side + ", tiled", decoder.workspaceBytes());
-            double rss = Machine.peakRssMb();
-            report.put("vae_decode_tiled_peak_rss_mb", rss);
-            out.printf("%-32s %9.0f MiB (VmHWM after the tiled decode)%n", "peak RSS, tiled", rss);
+            afterDecode("vae_decode_tiled", "tiled", decoder);
 
-            int small = size / 8;
-            float[] smallImage = new float[3 * size * size];
-            float[] smallLatents = Arrays.copyOf(latents, ARCH.latentChannels() * small * small);
-            t = Timing.of(warmups, runs, () -> decoder.decode(smallLatents, 1, small, small, smallImage));
-            report("vae_decode", "VAE decode " + small + "x" + small + " -> " + size + "x" + size, t,
-                    ArchitectureFlops.vaeDecode(ARCH, small, small).total());
-            checkFinite("VAE decoder output", smallImage);
-            workspace("vae_decode", "VAE decode, whole", decoder.workspaceBytes()); // the tile is no larger: the whole decode's
+            decoder.releaseBuffers(); // the whole decode's own buffers, not grown from the tiled one's
+            t = Timing.of(0, 1, () -> decoder.decode(latents, 1, latent, latent, image));
+            report("vae_decode_whole_" + side, "VAE decode " + side + "x" + side + ", whole (once)", t, wholeFlops);
+            checkFinite("VAE decoder output", image);
+            afterDecode("vae_decode_whole_" + side, "whole", decoder);
         }
+    }
+
+    /** The activations the decoder holds and the process's peak RSS so far, as {@code KEY_workspace_mb} and {@code KEY_peak_rss_mb}. */
+    private void afterDecode(String key, String label, VaeDecoder decoder) {
+        workspace(key, "  activations held, " + label, decoder.workspaceBytes());
+        double rss = Machine.peakRssMb();
+        report.put(key + "_peak_rss_mb", rss);
+        out.printf("%-32s %9.0f MiB (VmHWM)%n", "  peak RSS so far", rss);
     }
 
     /** Records the activations a network holds after a part, {@code KEY_workspace_mb}. */

@@ -98,11 +98,7 @@ final class FlashAttention {
     private static void block(float[] q, float[] k, float[] out, int b, int h, int heads, int queries, int keys,
                               int d, float scale, boolean causal, int q0, Scratch s) {
         int width = heads * d, nq = Math.min(NR, queries - q0);
-        for (int e = 0; e < d; e++) {
-            for (int i = 0; i < NR; i++) {
-                s.qt[e * NR + i] = i < nq ? scale * q[(b * queries + q0 + i) * width + h * d + e] : 0;
-            }
-        }
+        packQt(q, (b * queries + q0) * width + h * d, width, d, scale, nq, s.qt);
         Arrays.fill(s.ot, 0, d * NR, 0);
         Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
         Arrays.fill(s.sum, 0);
@@ -125,6 +121,16 @@ final class FlashAttention {
             int at = (b * queries + q0 + i) * width + h * d;
             for (int e = 0; e < d; e++) {
                 out[at + e] = s.ot[e * NR + i] * inv;
+            }
+        }
+    }
+
+    /** {@code qt[e][i] = scale·Q[q0 + i, e]}, zero past nq; row by row of Q, reading each query's features in order. */
+    private static void packQt(float[] q, int at, int width, int d, float scale, int nq, float[] qt) {
+        for (int i = 0; i < NR; i++) {
+            int from = at + i * width;
+            for (int e = 0; e < d; e++) {
+                qt[e * NR + i] = i < nq ? scale * q[from + e] : 0;
             }
         }
     }
