@@ -34,8 +34,8 @@ final class Winograd {
     private static final int WEIGHT_BUDGET = 1 << 22;
     /** Output channels per block of M: 16 x 96 x NR floats stay in L2 while the output transform reads them. */
     private static final int ROWS_PER_M = 96;
-    /** Tiles a call needs for the weight transform to pay off (see {@link #suits}). */
-    private static final int MIN_TILES = 128;
+    /** Tiles per image for the weight transform to pay off (see {@link #suits}). */
+    private static final int MIN_TILES = 256;
     /** Floats of U per task when V is kept whole (8 MB): 96 output channels of 1280, measured best of 12..192. */
     private static final int CHUNK_U = 1 << 21;
 
@@ -58,16 +58,17 @@ final class Winograd {
     /**
      * Whether this class computes a convolution: 3x3, stride 1, padding 1 on every side, and where it measured
      * faster than the implicit GEMM: at least 32 channels in and out (fewer leave the 16 GEMMs too shallow or too
-     * narrow) and at least {@link #MIN_TILES} 2x2 tiles in the call. With fewer tiles the weight transform, 16
-     * floats per weight pair, costs as much as the multiplies it saves (1280 -> 1280 at 8x8, batch 2: 32 tiles,
-     * measured slower; at 16x16, 128 tiles, 1.2x faster). The choice depends on the shape only, never on the
-     * thread count, so results stay identical for any number of threads.
+     * narrow) and at least {@link #MIN_TILES} 2x2 tiles per image (32x32 pixels). With fewer tiles the weight
+     * transform, 16 floats per weight pair, costs about what the saved multiplies did: 1280 -> 1280 at 16x16
+     * measured 0.66x at batch 1 and 1.2x at batch 2, at 8x8 slower. The count is per image, not per call, so that
+     * an image gets the same bits alone as in a batch (tiled VAE decode relies on it), and the choice never
+     * depends on the thread count.
      */
     static boolean suits(VectorKernels.ConvRows w, int batch, int height, int width, int stride, int padTop, int padLeft,
                          int outHeight, int outWidth) {
         return w.kernelHeight() == 3 && w.kernelWidth() == 3 && stride == 1 && padTop == 1 && padLeft == 1
                 && outHeight == height && outWidth == width && w.inChannels() >= 32 && w.outChannels() >= 32
-                && (long) batch * ((height + 1) / 2) * ((width + 1) / 2) >= MIN_TILES;
+                && ((height + 1) / 2) * ((width + 1) / 2) >= MIN_TILES;
     }
 
     /** {@code y = conv3x3(x, w) + bias}, x {@code [batch, in, height, width]}, y {@code [batch, out, height, width]}. */
@@ -116,7 +117,7 @@ final class Winograd {
     }
 
     /**
-     * Few tiles and many channels (the U-Net's 16x16 level, where U would not fit one block): V of every panel is
+     * Few tiles and many channels (640 at 32x32, batch 1: U would need two blocks, V is 10 MB): V of every panel is
      * kept for the call, and each task transforms the weights of a block of output channels into its own scratch
      * and runs them against all panels, so that no U is written out and read back per block of the other order.
      */

@@ -54,10 +54,10 @@ class WinogradTest {
 
     @Property(tries = 20)
     void matchesTheDirectConvolution(@ForAll @IntRange(min = 32, max = 70) int in, @ForAll @IntRange(min = 32, max = 110) int out,
-                                     @ForAll @IntRange(min = 23, max = 40) int h, @ForAll @IntRange(min = 23, max = 40) int w,
+                                     @ForAll @IntRange(min = 31, max = 40) int h, @ForAll @IntRange(min = 31, max = 40) int w,
                                      @ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 0, max = 2) int type,
                                      @ForAll boolean withBias, @ForAll long seed) {
-        if (batch * ((h + 1) / 2) * ((w + 1) / 2) < 256) {
+        if (((h + 1) / 2) * ((w + 1) / 2) < 256) {
             return; // too few tiles for Winograd: the implicit GEMM's own tests cover it
         }
         Random rnd = new Random(seed);
@@ -82,13 +82,13 @@ class WinogradTest {
 
     /**
      * With many channels and few tiles U does not fit one block and the work is ordered by output-channel blocks
-     * over a whole V (the U-Net's 16x16 level); each output must still be the same sequence of operations as when
+     * over a whole V (the U-Net's 32x32 level at batch 1); each output must still be the same sequence of operations as when
      * its channel is computed alone (in the order the property above checks against the scalar twin): bit for bit.
      */
     @Test
     void blockingOrderNeverChangesAnOutput() {
         Random rnd = new Random(5);
-        int batch = 2, in = 600, out = 500, h = 16, w = 16, plane = h * w;
+        int batch = 1, in = 600, out = 500, h = 32, w = 32, plane = h * w;
         float[] x = Naive.random(rnd, batch * in * plane), wv = weights(rnd, out, in), b = Naive.random(rnd, out);
         try (Arena arena = Arena.ofConfined()) {
             float[] whole = new float[batch * out * plane];
@@ -136,7 +136,7 @@ class WinogradTest {
     @Test
     void oneThreadAndAllThreadsGiveIdenticalResults() {
         Random rnd = new Random(11);
-        int[][] shapes = {{1, 40, 36, 32, 32}, {2, 33, 70, 23, 25}, {1, 530, 520, 31, 32}, {1, 530, 520, 64, 64}};
+        int[][] shapes = {{1, 40, 36, 32, 32}, {2, 33, 70, 31, 33}, {1, 530, 520, 32, 31}, {1, 530, 520, 64, 64}};
         try (Arena arena = Arena.ofConfined()) {
             for (int[] s : shapes) {
                 int batch = s[0], in = s[1], out = s[2], h = s[3], w = s[4];
