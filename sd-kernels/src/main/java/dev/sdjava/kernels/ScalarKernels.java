@@ -476,10 +476,14 @@ public class ScalarKernels implements Kernels {
             throw new IllegalArgumentException("conv2d: stride " + stride + " must be >= 1 and output size "
                     + outHeight + "x" + outWidth + " not negative");
         }
-        need(x, (long) batch * w.inChannels() * height * width, "conv2d input x [" + batch + ", " + w.inChannels()
-                + ", " + height + ", " + width + "]");
-        need(y, (long) batch * w.outChannels() * outHeight * outWidth, "conv2d output y [" + batch + ", "
-                + w.outChannels() + ", " + outHeight + ", " + outWidth + "]");
+        // The messages are built only on failure: this runs on every call, which must not allocate.
+        long xs = (long) batch * w.inChannels() * height * width, ys = (long) batch * w.outChannels() * outHeight * outWidth;
+        if (x == null || x.length < xs) {
+            need(x, xs, "conv2d input x [" + batch + ", " + w.inChannels() + ", " + height + ", " + width + "]");
+        }
+        if (y == null || y.length < ys) {
+            need(y, ys, "conv2d output y [" + batch + ", " + w.outChannels() + ", " + outHeight + ", " + outWidth + "]");
+        }
     }
 
     static void checkAttention(float[] q, float[] k, float[] v, int batch, int heads, int queries, int keys,
