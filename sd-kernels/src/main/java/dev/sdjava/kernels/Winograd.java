@@ -16,7 +16,9 @@ import java.util.Arrays;
  * transforms them a block of output channels at a time ({@link #WEIGHT_BUDGET}: every U-Net and VAE layer up to
  * 512 x 512 channels in one block) into scratch reused across calls, shared by the threads. Then each task takes
  * one panel of NR tiles: it transforms the panel's input into V (16 x in x NR floats, thread-local), runs the 16
- * GEMMs for its output channels, ROWS_PER_M at a time so that M stays in L2, and writes Y = Aᵀ M A + bias.
+ * GEMMs for its output channels, ROWS_PER_M at a time so that M stays in L2, and writes Y = Aᵀ M A + bias. When
+ * U needs several blocks but the whole V fits the budget (few tiles, many channels), the order is turned round:
+ * see {@link #byChannelBlocks}.
  *
  * <p>Determinism: each output is one fixed sequence of operations (input transform, K-ascending FMAs in KC
  * blocks, output transform) whatever thread or task computes it, so results do not depend on the thread count.
@@ -32,11 +34,13 @@ final class Winograd {
     private static final int WEIGHT_BUDGET = 1 << 22;
     /** Output channels per block of M: 16 x 96 x NR floats stay in L2 while the output transform reads them. */
     private static final int ROWS_PER_M = 96;
-    /** Tiles a call needs for the weight transform to pay off (see {@link #suits}). */
+    /** Tiles per image for the weight transform to pay off (see {@link #suits}). */
     private static final int MIN_TILES = 256;
+    /** Floats of U per task when V is kept whole (8 MB): 96 output channels of 1280, measured best of 12..192. */
+    private static final int CHUNK_U = 1 << 21;
 
-    private static final int V = 0, U = 1, M = 2, ROWS = 3, WIDE = 4, TILE = 5;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[6][]);
+    private static final int V = 0, U = 1, M = 2, ROWS = 3, WIDE = 4, TILE = 5, ALL_V = 6;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[7][]);
 
 
     private Winograd() {
@@ -54,16 +58,17 @@ final class Winograd {
     /**
      * Whether this class computes a convolution: 3x3, stride 1, padding 1 on every side, and where it measured
      * faster than the implicit GEMM: at least 32 channels in and out (fewer leave the 16 GEMMs too shallow or too
-     * narrow) and at least {@link #MIN_TILES} 2x2 tiles in the call. With fewer tiles the weight transform, 16
-     * floats written per weight pair, costs as much as the multiplies it saves (1280 -> 1280 at 16x16, batch 2:
-     * 128 tiles, measured no faster; at 8x8 slower). The choice depends on the shape only, never on the thread
-     * count, so results stay identical for any number of threads.
+     * narrow) and at least {@link #MIN_TILES} 2x2 tiles per image (32x32 pixels). With fewer tiles the weight
+     * transform, 16 floats per weight pair, costs about what the saved multiplies did: 1280 -> 1280 at 16x16
+     * measured 0.66x at batch 1 and 1.2x at batch 2, at 8x8 slower. The count is per image, not per call, so that
+     * an image gets the same bits alone as in a batch (tiled VAE decode relies on it), and the choice never
+     * depends on the thread count.
      */
     static boolean suits(VectorKernels.ConvRows w, int batch, int height, int width, int stride, int padTop, int padLeft,
                          int outHeight, int outWidth) {
         return w.kernelHeight() == 3 && w.kernelWidth() == 3 && stride == 1 && padTop == 1 && padLeft == 1
                 && outHeight == height && outWidth == width && w.inChannels() >= 32 && w.outChannels() >= 32
-                && (long) batch * ((height + 1) / 2) * ((width + 1) / 2) >= MIN_TILES;
+                && ((height + 1) / 2) * ((width + 1) / 2) >= MIN_TILES;
     }
 
     /** {@code y = conv3x3(x, w) + bias}, x {@code [batch, in, height, width]}, y {@code [batch, out, height, width]}. */
@@ -75,10 +80,14 @@ final class Winograd {
         int blocks = ceilDiv(out, Math.max(Gemm.MR, WEIGHT_BUDGET / (XI * in)));
         int ob = ceilDiv(ceilDiv(out, blocks), Gemm.MR) * Gemm.MR;
         int uXi = spaced(ob * in), vXi = spaced(in * NR), mXi = spaced(ROWS_PER_M * NR);
+        Geometry g = new Geometry(in, out, height, width, tilesX, perImage, tiles);
+        if (blocks > 1 && (long) panels * XI * vXi <= WEIGHT_BUDGET) {
+            byChannelBlocks(x, g, w, y, panels, vXi);
+            return;
+        }
         float[] u = scratch(U, XI * uXi);
         // With few panels, each panel's rows are split too, so that every thread has work.
         int split = Math.max(1, Math.min(ceilDiv(ob, Gemm.MR), ceilDiv(2 * Parallel.threads(), panels)));
-        Geometry g = new Geometry(in, out, height, width, tilesX, perImage, tiles);
         for (int o0 = 0; o0 < out; o0 += ob) {
             int first = o0, rows = Math.min(ob, out - o0), perTask = ceilDiv(ceilDiv(rows, split), Gemm.MR) * Gemm.MR;
             Parallel.forRange(ceilDiv(rows, Gemm.MR), (t0, t1) -> {
@@ -89,7 +98,7 @@ final class Winograd {
                 float[] buf = scratch(ROWS, BUFFER);
                 for (int t = t0; t < t1; t++) {
                     int panel = t / split, r0 = (t % split) * perTask, r1 = Math.min(rows, r0 + perTask);
-                    transformInput(x, g, panel, v, vXi, buf);
+                    transformInput(x, g, panel, v, 0, vXi, buf);
                     for (int m0 = r0; m0 < r1; m0 += ROWS_PER_M) {
                         int mr = Math.min(ROWS_PER_M, r1 - m0);
                         Arrays.fill(m, 0, XI * mXi, 0);
@@ -105,6 +114,43 @@ final class Winograd {
                 }
             });
         }
+    }
+
+    /**
+     * Few tiles and many channels (640 at 32x32, batch 1: U would need two blocks, V is 10 MB): V of every panel is
+     * kept for the call, and each task transforms the weights of a block of output channels into its own scratch
+     * and runs them against all panels, so that no U is written out and read back per block of the other order.
+     */
+    private static void byChannelBlocks(float[] x, Geometry g, VectorKernels.ConvRows w, float[] y, int panels, int vXi) {
+        int in = g.in, out = g.out;
+        float[] v = scratch(ALL_V, panels * XI * vXi + L);
+        Parallel.forRange(panels, (t0, t1) -> {
+            float[] buf = scratch(ROWS, BUFFER);
+            for (int p = t0; p < t1; p++) {
+                transformInput(x, g, p, v, p * XI * vXi, vXi, buf);
+            }
+        });
+        int mb = Math.max(Gemm.MR, CHUNK_U / (XI * in) / Gemm.MR * Gemm.MR);
+        int uXi = spaced(mb * in), mXi = spaced(mb * NR);
+        Parallel.forRange(ceilDiv(out, mb), (t0, t1) -> {
+            float[] u = scratch(U, XI * uXi), m = scratch(M, XI * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
+            float[] buf = scratch(ROWS, BUFFER), row = scratch(WIDE, in * 9);
+            for (int t = t0; t < t1; t++) {
+                int o0 = t * mb, rows = Math.min(mb, out - o0);
+                transformWeights(w, o0, 0, rows, in, uXi, u, row);
+                for (int p = 0; p < panels; p++) {
+                    Arrays.fill(m, 0, XI * mXi, 0);
+                    for (int xi = 0; xi < XI; xi++) {
+                        for (int k0 = 0; k0 < in; k0 += Gemm.KC) {
+                            int kc = Math.min(Gemm.KC, in - k0);
+                            Gemm.panel(u, xi * uXi + k0, in, rows, v, (p * XI + xi) * vXi + k0 * NR, kc,
+                                    m, xi * mXi, NR, NR, tile);
+                        }
+                    }
+                    transformOutput(m, mXi, g, p, o0, rows, w.bias(), y, buf);
+                }
+            }
+        });
     }
 
     /** The sizes every step needs. */
@@ -201,14 +247,14 @@ final class Winograd {
      * V for panel {@code panel} (tiles {@code panel·NR ..}, in (image, tile row, tile column) order): V[ξ, c, j] at
      * {@code ξ·vXi + c·NR + j}.
      */
-    private static void transformInput(float[] x, Geometry g, int panel, float[] v, int vXi, float[] rows) {
+    private static void transformInput(float[] x, Geometry g, int panel, float[] v, int vAt, int vXi, float[] rows) {
         int start = panel * NR, end = Math.min(g.tiles, start + NR);
         for (int c = 0; c < g.in; c++) {
             for (int t = start; t < end; ) {
                 int b = t / g.perImage, r = t % g.perImage, ty = r / g.tilesX, tx = r % g.tilesX;
                 int count = Math.min(end - t, g.tilesX - tx);
                 int plane = (b * g.in + c) * g.height * g.width;
-                inputSegment(x, plane, g.height, g.width, ty, tx, count, v, c * NR + (t - start), vXi, rows);
+                inputSegment(x, plane, g.height, g.width, ty, tx, count, v, vAt + c * NR + (t - start), vXi, rows);
                 t += count;
             }
         }
