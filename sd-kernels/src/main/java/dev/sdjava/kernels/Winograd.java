@@ -91,7 +91,7 @@ final class Winograd {
         for (int o0 = 0; o0 < out; o0 += ob) {
             int first = o0, rows = Math.min(ob, out - o0), perTask = ceilDiv(ceilDiv(rows, split), Gemm.MR) * Gemm.MR;
             Parallel.forRange(ceilDiv(rows, Gemm.MR), (t0, t1) -> {
-                transformWeights(w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u, scratch(WIDE, in * 9));
+                transformWeights(w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u, scratch(WIDE, in * 9 + TAPS));
             });
             Parallel.forRange(panels * split, (t0, t1) -> {
                 float[] v = scratch(V, XI * vXi + L), m = scratch(M, XI * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
@@ -134,7 +134,7 @@ final class Winograd {
         int uXi = spaced(mb * in), mXi = spaced(mb * NR);
         Parallel.forRange(ceilDiv(out, mb), (t0, t1) -> {
             float[] u = scratch(U, XI * uXi), m = scratch(M, XI * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
-            float[] buf = scratch(ROWS, BUFFER), row = scratch(WIDE, in * 9);
+            float[] buf = scratch(ROWS, BUFFER), row = scratch(WIDE, in * 9 + TAPS);
             for (int t = t0; t < t1; t++) {
                 int o0 = t * mb, rows = Math.min(mb, out - o0);
                 transformWeights(w, o0, 0, rows, in, uXi, u, row);
@@ -174,26 +174,29 @@ final class Winograd {
 
     /**
      * U[ξ, r, c] at {@code ξ·stride + r·in + c} for output channels {@code o0 + r}, r in [r0, r1); each channel's
-     * weights are read into {@code row} first (ConvRows stores them in K blocks, not rows).
+     * weights are read into {@code row} first (ConvRows stores them in K blocks, not rows), and the {@link #TAPS}
+     * floats after them are the vector path's scratch.
      */
     private static void transformWeights(VectorKernels.ConvRows w, int o0, int r0, int r1, int in, int stride, float[] u, float[] row) {
         for (int r = r0; r < r1; r++) {
             w.row(o0 + r, row, 0);
-            filterRow(row, 0, in, u, r * in, stride);
+            filterRow(row, in, u, r * in, stride);
         }
     }
 
     /** Lane i reads input channel i of L: the 3x3 kernels are 9 floats apart. */
     private static final int[] NINES = java.util.stream.IntStream.range(0, L).map(i -> 9 * i).toArray();
+    /** Scratch of the vector path: the 9 gathered taps of L channels, then rows 1 and 2 of G g (6 vectors). */
+    private static final int TAPS = 15 * L;
 
-    /** One output channel's filters: L input channels at a time gathered into vectors, the rest one by one. */
-    private static void filterRow(float[] g, int at, int in, float[] u, int uAt, int stride) {
-        int c = 0;
+    /** One output channel's filters ({@code g[0, 9·in)}): L input channels at a time in vectors, the rest one by one. */
+    private static void filterRow(float[] g, int in, float[] u, int uAt, int stride) {
+        int c = 0, taps = 9 * in;
         for (; c + L <= in; c += L) {
-            filters(g, at + 9 * c, u, uAt + c, stride);
+            filters(g, 9 * c, taps, u, uAt + c, stride);
         }
         for (; c < in; c++) {
-            int k = at + 9 * c;
+            int k = 9 * c;
             // Rows of G g: rows 0..3 of the 4x3 intermediate.
             float a00 = g[k], a01 = g[k + 1], a02 = g[k + 2];
             float a30 = g[k + 6], a31 = g[k + 7], a32 = g[k + 8];
@@ -208,23 +211,43 @@ final class Winograd {
         }
     }
 
-    /** The same arithmetic as the scalar loop, on L input channels per vector. */
-    private static void filters(float[] g, int k, float[] u, int o, int stride) {
-        FloatVector a00 = gather(g, k), a01 = gather(g, k + 1), a02 = gather(g, k + 2);
-        FloatVector a30 = gather(g, k + 6), a31 = gather(g, k + 7), a32 = gather(g, k + 8);
-        FloatVector g10 = gather(g, k + 3), g11 = gather(g, k + 4), g12 = gather(g, k + 5);
-        FloatVector e0 = a00.add(a30), e1 = a01.add(a31), e2 = a02.add(a32);
-        filterTaps(a00, a01, a02, u, o, stride);
-        filterTaps(e0.add(g10).mul(0.5f), e1.add(g11).mul(0.5f), e2.add(g12).mul(0.5f), u, o + 4 * stride, stride);
-        filterTaps(e0.sub(g10).mul(0.5f), e1.sub(g11).mul(0.5f), e2.sub(g12).mul(0.5f), u, o + 8 * stride, stride);
-        filterTaps(a30, a31, a32, u, o + 12 * stride, stride);
+    /**
+     * The same arithmetic as the scalar loop, on L input channels per vector, staged through {@code g[t, t+TAPS)}.
+     * Vectors never cross a call: a gather inlines into thousands of C2 nodes, and one method holding all nine hit
+     * C2's node cutoff, left calls un-inlined and boxed every vector passed to them (megabytes of garbage per conv).
+     */
+    private static void filters(float[] g, int k, int t, float[] u, int o, int stride) {
+        gatherRow(g, k, t);
+        gatherRow(g, k + 3, t + 3 * L);
+        gatherRow(g, k + 6, t + 6 * L);
+        middleRows(g, t);
+        filterTaps(g, t, u, o, stride);
+        filterTaps(g, t + 9 * L, u, o + 4 * stride, stride);
+        filterTaps(g, t + 12 * L, u, o + 8 * stride, stride);
+        filterTaps(g, t + 6 * L, u, o + 12 * stride, stride);
     }
 
-    private static FloatVector gather(float[] g, int k) {
-        return FloatVector.fromArray(F, g, k, NINES, 0);
+    /** Kernel row {@code g[k, k+3)} of L channels (9 floats apart) as three vectors at {@code g[t, t+3L)}. */
+    private static void gatherRow(float[] g, int k, int t) {
+        FloatVector.fromArray(F, g, k, NINES, 0).intoArray(g, t);
+        FloatVector.fromArray(F, g, k + 1, NINES, 0).intoArray(g, t + L);
+        FloatVector.fromArray(F, g, k + 2, NINES, 0).intoArray(g, t + 2 * L);
     }
 
-    private static void filterTaps(FloatVector a0, FloatVector a1, FloatVector a2, float[] u, int o, int stride) {
+    /** Rows 1 and 2 of G g from the three gathered kernel rows: ½(g0 + g2 ± g1), to {@code g[t+9L, t+15L)}. */
+    private static void middleRows(float[] g, int t) {
+        for (int j = 0; j < 3; j++) {
+            FloatVector e = FloatVector.fromArray(F, g, t + j * L).add(FloatVector.fromArray(F, g, t + (6 + j) * L));
+            FloatVector g1 = FloatVector.fromArray(F, g, t + (3 + j) * L);
+            e.add(g1).mul(0.5f).intoArray(g, t + (9 + j) * L);
+            e.sub(g1).mul(0.5f).intoArray(g, t + (12 + j) * L);
+        }
+    }
+
+    /** One row of (G g) times Gᵀ for L channels, the row's three vectors read from {@code t[at, at+3L)}. */
+    private static void filterTaps(float[] t, int at, float[] u, int o, int stride) {
+        FloatVector a0 = FloatVector.fromArray(F, t, at), a1 = FloatVector.fromArray(F, t, at + L);
+        FloatVector a2 = FloatVector.fromArray(F, t, at + 2 * L);
         FloatVector e = a0.add(a2);
         a0.intoArray(u, o);
         e.add(a1).mul(0.5f).intoArray(u, o + stride);
@@ -366,8 +389,8 @@ final class Winograd {
     }
 
     /**
-     * Output rows 2ty and 2ty+1 (when inside the image) of the tiles tx .. tx+count-1 of one channel: per L tiles,
-     * Aᵀ M A as four vectors (top-left, top-right, bottom-left, bottom-right of each 2x2 block), zipped into rows.
+     * Output rows 2ty and 2ty+1 (when inside the image) of the tiles tx .. tx+count-1 of one channel, L tiles per
+     * {@link #outputRow} call.
      */
     private static void outputSegment(float[] m, int at, int stride, int count, float bias, float[] y, int plane,
                                       int height, int width, int ty, int tx, float[] buf) {
@@ -375,29 +398,29 @@ final class Winograd {
         int cols = Math.min(2 * count, width - 2 * tx);
         boolean bottom = row + 1 < height;
         for (int j = 0; j < count; j += L) {
-            int k = at + j, c = 2 * j;
-            FloatVector s0 = load(m, k).add(load(m, k + 4 * stride)).add(load(m, k + 8 * stride));
-            FloatVector s1 = load(m, k + stride).add(load(m, k + 5 * stride)).add(load(m, k + 9 * stride));
-            FloatVector s2 = load(m, k + 2 * stride).add(load(m, k + 6 * stride)).add(load(m, k + 10 * stride));
-            FloatVector s3 = load(m, k + 3 * stride).add(load(m, k + 7 * stride)).add(load(m, k + 11 * stride));
-            store(s0.add(s1).add(s2).add(bias), s1.sub(s2).sub(s3).add(bias), y, top + c, c, cols, buf);
+            outputRow(m, at + j, stride, 1, bias, y, top + 2 * j, 2 * j, cols, buf);
             if (bottom) {
-                FloatVector d0 = load(m, k + 4 * stride).sub(load(m, k + 8 * stride)).sub(load(m, k + 12 * stride));
-                FloatVector d1 = load(m, k + 5 * stride).sub(load(m, k + 9 * stride)).sub(load(m, k + 13 * stride));
-                FloatVector d2 = load(m, k + 6 * stride).sub(load(m, k + 10 * stride)).sub(load(m, k + 14 * stride));
-                FloatVector d3 = load(m, k + 7 * stride).sub(load(m, k + 11 * stride)).sub(load(m, k + 15 * stride));
-                store(d0.add(d1).add(d2).add(bias), d1.sub(d2).sub(d3).add(bias), y, top + width + c, c, cols, buf);
+                outputRow(m, at + j + 4 * stride, stride, -1, bias, y, top + width + 2 * j, 2 * j, cols, buf);
             }
         }
     }
 
-    /** L columns of M; past the segment's end they are other tiles' or padding, computed but never stored. */
-    private static FloatVector load(float[] m, int at) {
-        return FloatVector.fromArray(F, m, at);
-    }
-
-    /** Columns c .. c+2L of an output row from the left and right values of L blocks; only columns below {@code cols}. */
-    private static void store(FloatVector left, FloatVector right, float[] y, int at, int c, int cols, float[] buf) {
+    /**
+     * One output row of Aᵀ M A for L tiles, from M's rows {@code k, k+4, k+8} (top: s = M0 + M4 + M8, sign 1) or
+     * {@code k+4, k+8, k+12} (bottom: M4 - M8 - M12, sign -1; sign·M is exact, so each fma rounds like the add or
+     * subtract), per column c: left = s0 + s1 + s2 + bias and right = s1 - s2 - s3 + bias, zipped into 2L output
+     * columns, of which those below {@code cols} are stored. One flat method on purpose: a vector passed to or
+     * returned from a call C2 declines to inline (its node cutoff, reached quickly by vector code) is boxed.
+     */
+    private static void outputRow(float[] m, int k, int stride, float sign, float bias, float[] y, int at, int c,
+                                  int cols, float[] buf) {
+        FloatVector sv = FloatVector.broadcast(F, sign);
+        int k1 = k + stride, k2 = k + 2 * stride, k3 = k + 3 * stride, d = 4 * stride, e = 8 * stride;
+        FloatVector s0 = FloatVector.fromArray(F, m, k + e).fma(sv, FloatVector.fromArray(F, m, k + d).fma(sv, FloatVector.fromArray(F, m, k)));
+        FloatVector s1 = FloatVector.fromArray(F, m, k1 + e).fma(sv, FloatVector.fromArray(F, m, k1 + d).fma(sv, FloatVector.fromArray(F, m, k1)));
+        FloatVector s2 = FloatVector.fromArray(F, m, k2 + e).fma(sv, FloatVector.fromArray(F, m, k2 + d).fma(sv, FloatVector.fromArray(F, m, k2)));
+        FloatVector s3 = FloatVector.fromArray(F, m, k3 + e).fma(sv, FloatVector.fromArray(F, m, k3 + d).fma(sv, FloatVector.fromArray(F, m, k3)));
+        FloatVector left = s0.add(s1).add(s2).add(bias), right = s1.sub(s2).sub(s3).add(bias);
         FloatVector lo = ZIP_LO.selectFrom(left, right), hi = ZIP_HI.selectFrom(left, right);
         if (c + 2 * L <= cols) {
             lo.intoArray(y, at);
