@@ -166,35 +166,49 @@ final class FlashAttention {
     /**
      * {@code m = max(max, column maxima of the tile)}. The Gemm.NV = 4 vectors of a row at once, with separate
      * maxima for even and odd rows: each is a dependency chain, and one chain alone waits on the compare-blend
-     * latency (the loop ran at a quarter of this speed with one vector column per pass).
+     * latency (the loop ran at a quarter of this speed with one vector column per pass). The maximum is a compare
+     * and a blend ({@code max} would add NaN and signed-zero fix-ups), written out here rather than in a helper:
+     * when C2 declined to inline such a helper, every vector it took or returned was boxed (gigabytes per step).
      */
     private static void tileMax(float[] s, int kb, float[] max, float[] m) {
         FloatVector m0 = FloatVector.fromArray(Gemm.F, max, 0), m1 = FloatVector.fromArray(Gemm.F, max, L);
         FloatVector m2 = FloatVector.fromArray(Gemm.F, max, 2 * L), m3 = FloatVector.fromArray(Gemm.F, max, 3 * L);
-        FloatVector n0 = m0, n1 = m1, n2 = m2, n3 = m3;
+        FloatVector n0 = m0, n1 = m1, n2 = m2, n3 = m3, x;
         int j = 0;
         for (; j + 1 < kb; j += 2) {
             int a = j * NR, b = a + NR;
-            m0 = max(m0, FloatVector.fromArray(Gemm.F, s, a));
-            m1 = max(m1, FloatVector.fromArray(Gemm.F, s, a + L));
-            m2 = max(m2, FloatVector.fromArray(Gemm.F, s, a + 2 * L));
-            m3 = max(m3, FloatVector.fromArray(Gemm.F, s, a + 3 * L));
-            n0 = max(n0, FloatVector.fromArray(Gemm.F, s, b));
-            n1 = max(n1, FloatVector.fromArray(Gemm.F, s, b + L));
-            n2 = max(n2, FloatVector.fromArray(Gemm.F, s, b + 2 * L));
-            n3 = max(n3, FloatVector.fromArray(Gemm.F, s, b + 3 * L));
+            x = FloatVector.fromArray(Gemm.F, s, a);
+            m0 = m0.blend(x, m0.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, a + L);
+            m1 = m1.blend(x, m1.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, a + 2 * L);
+            m2 = m2.blend(x, m2.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, a + 3 * L);
+            m3 = m3.blend(x, m3.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, b);
+            n0 = n0.blend(x, n0.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, b + L);
+            n1 = n1.blend(x, n1.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, b + 2 * L);
+            n2 = n2.blend(x, n2.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, b + 3 * L);
+            n3 = n3.blend(x, n3.compare(VectorOperators.LT, x));
         }
         if (j < kb) {
             int a = j * NR;
-            m0 = max(m0, FloatVector.fromArray(Gemm.F, s, a));
-            m1 = max(m1, FloatVector.fromArray(Gemm.F, s, a + L));
-            m2 = max(m2, FloatVector.fromArray(Gemm.F, s, a + 2 * L));
-            m3 = max(m3, FloatVector.fromArray(Gemm.F, s, a + 3 * L));
+            x = FloatVector.fromArray(Gemm.F, s, a);
+            m0 = m0.blend(x, m0.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, a + L);
+            m1 = m1.blend(x, m1.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, a + 2 * L);
+            m2 = m2.blend(x, m2.compare(VectorOperators.LT, x));
+            x = FloatVector.fromArray(Gemm.F, s, a + 3 * L);
+            m3 = m3.blend(x, m3.compare(VectorOperators.LT, x));
         }
-        max(m0, n0).intoArray(m, 0);
-        max(m1, n1).intoArray(m, L);
-        max(m2, n2).intoArray(m, 2 * L);
-        max(m3, n3).intoArray(m, 3 * L);
+        m0.blend(n0, m0.compare(VectorOperators.LT, n0)).intoArray(m, 0);
+        m1.blend(n1, m1.compare(VectorOperators.LT, n1)).intoArray(m, L);
+        m2.blend(n2, m2.compare(VectorOperators.LT, n2)).intoArray(m, 2 * L);
+        m3.blend(n3, m3.compare(VectorOperators.LT, n3)).intoArray(m, 3 * L);
     }
 
     /**
@@ -214,21 +228,28 @@ final class FlashAttention {
 
     /** {@code sum = sum·corr + total} and {@code max = m}, with {@code corr = 2^(max - m)} only if some maximum grew. */
     private static void update(float[] max, float[] m, float[] total, float[] sum, float[] corr, boolean grew) {
+        if (grew) {
+            corrections(max, m, corr);
+        }
         for (int c = 0; c < NR; c += L) {
-            FloatVector l = FloatVector.fromArray(Gemm.F, sum, c), mc = FloatVector.fromArray(Gemm.F, m, c);
+            FloatVector l = FloatVector.fromArray(Gemm.F, sum, c);
             if (grew) {
-                FloatVector f = VMath.exp2NonPositive(FloatVector.fromArray(Gemm.F, max, c).sub(mc));
-                f.intoArray(corr, c);
-                l = l.mul(f);
+                l = l.mul(FloatVector.fromArray(Gemm.F, corr, c));
             }
             l.add(FloatVector.fromArray(Gemm.F, total, c)).intoArray(sum, c);
-            mc.intoArray(max, c);
+            FloatVector.fromArray(Gemm.F, m, c).intoArray(max, c);
         }
     }
 
-    /** The larger of a and x; a compare and a blend, where {@code max} would add NaN and signed-zero fix-ups. */
-    private static FloatVector max(FloatVector a, FloatVector x) {
-        return a.blend(x, a.compare(VectorOperators.LT, x));
+    /**
+     * {@code corr = 2^(max - m)}, in a loop of its own: called a few times per tile, VMath's exp2 was not inlined
+     * into {@link #update}, and its vector argument and result were boxed (hundreds of MB per U-Net step).
+     */
+    private static void corrections(float[] max, float[] m, float[] corr) {
+        for (int c = 0; c < NR; c += L) {
+            FloatVector d = FloatVector.fromArray(Gemm.F, max, c).sub(FloatVector.fromArray(Gemm.F, m, c));
+            VMath.exp2NonPositive(d).intoArray(corr, c);
+        }
     }
 
     private static void rescale(float[] ot, int d, float[] corr) {
