@@ -2,13 +2,16 @@ package dev.sdjava.sampling;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -42,9 +45,11 @@ public final class PngFiles {
             metadata.mergeTree(FORMAT, textTree(parameters));
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+            // Not Files.createTempFile: its files are owner-only (0600), and the rename would pass that on.
+            Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {
-                try (ImageOutputStream out = ImageIO.createImageOutputStream(tmp.toFile())) {
+                try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW);
+                     ImageOutputStream out = ImageIO.createImageOutputStream(os)) {
                     writer.setOutput(out);
                     writer.write(new IIOImage(image, null, metadata));
                 }

@@ -1,8 +1,10 @@
 package dev.sdjava.sampling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.awt.image.BufferedImage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -21,6 +23,18 @@ class PngFilesTest {
             PngFiles.write(image, text, file);
             assertEquals(text, PngFiles.readParameters(file).orElseThrow());
             assertEquals(0x123456, ImageIO.read(file.toFile()).getRGB(1, 1) & 0xffffff);
+        }
+    }
+
+    @Test
+    void theImageGetsThePermissionsOfAnyNewFileNotOwnerOnly() throws Exception {
+        assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions only");
+        Path plain = Files.createFile(dir.resolve("plain"));
+        Path png = dir.resolve("out.png");
+        PngFiles.write(new BufferedImage(2, 2, BufferedImage.TYPE_INT_RGB), "x", png);
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(png));
+        try (var left = Files.list(dir)) {
+            assertEquals(2, left.count(), "no temporary file left behind");
         }
     }
 
