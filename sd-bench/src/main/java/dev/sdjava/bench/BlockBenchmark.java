@@ -32,10 +32,7 @@ public class BlockBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        // A fork without the Vector API would silently measure the scalar fallback.
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            throw new IllegalStateException("the benchmark fork runs without --add-modules jdk.incubator.vector");
-        }
+        JmhFork.requireVectorApi();
         Kernels kernels = Providers.named(Providers.VECTOR);
         arena = Arena.ofShared();
         call = BlockSuite.find(blockCase).prepare(kernels, arena, BlockSuite.ARCHITECTURE, BlockSuite.BATCH, 42);

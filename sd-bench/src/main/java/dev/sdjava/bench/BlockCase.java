@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -56,7 +55,7 @@ public record BlockCase(UNetBlock block, List<String> places) {
             RandomCheckpoint.fill(name, t);
             tensors.put(name, t);
         });
-        Weights w = new InMemory(tensors);
+        Weights w = Weights.of(tensors, "the block's random weights");
         SplittableRandom rnd = new SplittableRandom(seed);
         int h = block.height(), wd = block.width();
         float[] x = gaussian(rnd, (long) batch * block.in() * h * wd);
@@ -78,27 +77,5 @@ public record BlockCase(UNetBlock block, List<String> places) {
             a[i] = (float) rnd.nextGaussian();
         }
         return a;
-    }
-
-    /** Weights held in a map, as the loader would present them. */
-    private record InMemory(Map<String, Tensor> tensors) implements Weights {
-        @Override
-        public Tensor get(String name) {
-            Tensor t = tensors.get(name);
-            if (t == null) {
-                throw new IllegalArgumentException("no tensor " + name + " among the block's random weights");
-            }
-            return t;
-        }
-
-        @Override
-        public boolean contains(String name) {
-            return tensors.containsKey(name);
-        }
-
-        @Override
-        public Set<String> names() {
-            return tensors.keySet();
-        }
     }
 }

@@ -23,6 +23,13 @@ final class JmhFork {
     private JmhFork() {
     }
 
+    /** Called in a benchmark's set-up: a fork without the Vector API would silently measure the scalar fallback. */
+    static void requireVectorApi() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            throw new IllegalStateException("the benchmark fork runs without --add-modules jdk.incubator.vector");
+        }
+    }
+
     /** {@code benchmark}'s method {@code call} with the given {@code @Param} values. */
     static Timed median(Class<?> benchmark, Map<String, String> params, Plan plan, int threads) {
         ChainedOptionsBuilder options = new OptionsBuilder()

@@ -35,10 +35,7 @@ public class KernelBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        // A fork without the Vector API would silently measure the scalar fallback.
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            throw new IllegalStateException("the benchmark fork runs without --add-modules jdk.incubator.vector");
-        }
+        JmhFork.requireVectorApi();
         Kernels kernels = Providers.named(provider);
         arena = Arena.ofShared();
         call = KernelCase.valueOf(kernelCase).prepare(kernels, arena, 42);

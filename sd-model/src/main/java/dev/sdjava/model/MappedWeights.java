@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
-/** A component's tensors under diffusers names, views of the mapped file(s) they came from. */
+/** A component's tensors under diffusers names, held in a map: views of the mapped file(s) they came from, or made in memory. */
 final class MappedWeights implements Weights {
     private final Map<String, Tensor> tensors;
     private final String source;

@@ -1,6 +1,7 @@
 package dev.sdjava.model;
 
 import dev.sdjava.tensor.Tensor;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -10,6 +11,11 @@ import java.util.Set;
  * ever speaks diffusers names. Tensors stay in their stored dtype, memory-mapped.
  */
 public interface Weights {
+
+    /** The tensors of {@code tensors} under their keys; {@code source} names them in errors (a file, "random weights"). */
+    static Weights of(Map<String, Tensor> tensors, String source) {
+        return new MappedWeights(tensors, source);
+    }
 
     /** The tensor called {@code name}; throws {@link IllegalArgumentException} naming it and the source if absent. */
     Tensor get(String name);
