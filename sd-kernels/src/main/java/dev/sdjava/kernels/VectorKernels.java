@@ -46,9 +46,14 @@ public class VectorKernels extends ScalarKernels {
     record ConvRows(int outChannels, int inChannels, int kernelHeight, int kernelWidth, float[] w, Half half, float[] bias)
             implements ConvWeights {
 
-        /** {@code dst[at, at + in·kh·kw)} = the weights of output channel {@code o} as F32, k ascending. */
+        /** K of the implicit GEMM: the weights per output channel. */
+        int depth() {
+            return inChannels * kernelHeight * kernelWidth;
+        }
+
+        /** {@code dst[at, at + depth)} = the weights of output channel {@code o} as F32, k ascending. */
         void row(int o, float[] dst, int at) {
-            int kk = inChannels * kernelHeight * kernelWidth;
+            int kk = depth();
             for (int k0 = 0; k0 < kk; k0 += Gemm.KC) {
                 int kc = Math.min(Gemm.KC, kk - k0), from = k0 * outChannels + o * kc;
                 if (half != null) {
@@ -75,6 +80,22 @@ public class VectorKernels extends ScalarKernels {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(
             new float[Gemm.KC * PIXELS], new float[Gemm.KC * Math.max(Gemm.NR, MC)], new float[Gemm.MR * Gemm.NR]));
+
+    /**
+     * Floats of im2col a convolution over few pixels packs per phase for all its tasks to share (8 MB: one
+     * phase at 8x8, three for 1280 channels at 16x16 in a guided batch).
+     */
+    private static final int SHARED_PACK = 1 << 21;
+    /** The calling thread's shared im2col buffer, grown on demand up to about {@link #SHARED_PACK} floats. */
+    private static final ThreadLocal<float[][]> SHARED = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] sharedPack(int n) {
+        float[][] holder = SHARED.get();
+        if (holder[0].length < n) {
+            holder[0] = new float[n];
+        }
+        return holder[0];
+    }
 
     @Override
     public void warmUp() {
@@ -186,11 +207,10 @@ public class VectorKernels extends ScalarKernels {
 
     /**
      * Convolution as an implicit GEMM: {@code y[o, p] = b[o] + Σ_k W[o, k] · X[k, p]} with k = (in channel, kernel
-     * row, kernel column) and X the im2col matrix, never built whole: each task packs a KC x PIXELS block of it
-     * (zeros where the kernel reaches past the border) and runs its output channels against it. The block's
-     * NR-wide panels run over the pixels of all images in turn, so small images (the U-Net's 8x8 and 16x16
-     * levels) share a block and each widened weight row serves every image. One path serves 3x3, 1x1, stride 2
-     * and asymmetric padding.
+     * row, kernel column) and X the im2col matrix, packed a K block at a time into NR-wide panels over the pixels
+     * of all images in turn (zeros where the kernel reaches past the border). One path serves 3x3, 1x1, stride 2
+     * and asymmetric padding; each output element sums its K blocks in the same order either way it is split, so
+     * the result never depends on the split, the batch or the thread count.
      */
     @Override
     public void conv2d(float[] x, int batch, int height, int width, ConvWeights weights,
@@ -201,48 +221,138 @@ public class VectorKernels extends ScalarKernels {
             Winograd.conv2d(x, batch, height, width, w, y);
             return;
         }
-        int out = w.outChannels, kk = w.inChannels * w.kernelHeight * w.kernelWidth, nr = Gemm.NR;
-        int pixels = outHeight * outWidth, perImage = (pixels + nr - 1) / nr, allPanels = batch * perImage;
-        int blockPanels = PIXELS / nr, pBlocks = (allPanels + blockPanels - 1) / blockPanels;
-        // Split the output channels too when there are few pixel blocks (the 8x8 levels of the U-Net).
-        int mSplit = Math.max(1, Math.min((out + Gemm.MR - 1) / Gemm.MR, (4 * Parallel.threads() + pBlocks - 1) / pBlocks));
-        int mRows = ((out + mSplit - 1) / mSplit + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
-        int mChunks = (out + mRows - 1) / mRows;
         ConvShape shape = new ConvShape(w.inChannels, height, width, w.kernelHeight, w.kernelWidth, stride, padTop, padLeft, outWidth);
-        Parallel.forRange(pBlocks * mChunks, (t0, t1) -> {
+        ConvPanels panels = new ConvPanels(shape, batch, outHeight * outWidth);
+        // Enough pixel blocks for four tasks per thread?
+        if (panels.count() >= 4 * Parallel.threads() * (PIXELS / Gemm.NR)) {
+            convByPixels(x, w, panels, y);
+        } else {
+            convByChannels(x, w, panels, y);
+        }
+    }
+
+    /**
+     * The pixel panels of a convolution's output: {@code perImage} NR-wide panels per image, the last of each
+     * image ragged, panel g covering pixels {@code [first(g), first(g) + width(g))} of image {@code g / perImage}.
+     */
+    private record ConvPanels(ConvShape shape, int batch, int pixels) {
+        int perImage() {
+            return (pixels + Gemm.NR - 1) / Gemm.NR;
+        }
+
+        int count() {
+            return batch * perImage();
+        }
+
+        int first(int g) {
+            return g % perImage() * Gemm.NR;
+        }
+
+        int width(int g) {
+            return Math.min(Gemm.NR, pixels - first(g));
+        }
+
+        /** Packs rows {@code [k0, k0 + kc)} of panel g at {@code pack[at]}. */
+        void pack(float[] x, int g, int k0, int kc, float[] pack, int at) {
+            shape.pack(x, (g / perImage()) * shape.inChannels() * shape.height() * shape.width(), k0, kc, first(g), width(g), pack, at);
+        }
+
+        /** Where row {@code o} of panel g starts in y, whose images hold {@code out} channels. */
+        int yAt(int g, int out, int o) {
+            return ((g / perImage()) * out + o) * pixels + first(g);
+        }
+
+        /** Sets output channels {@code [o0, o0 + rows)} of panel g to their bias. */
+        void fillBias(float[] y, int g, int out, int o0, int rows, float[] bias) {
+            Gemm.fillRows(y, yAt(g, out, o0), pixels, rows, width(g), bias, o0);
+        }
+    }
+
+    /**
+     * Many pixels (the U-Net's 64x64 and 32x32 levels, the VAE): a task is a block of PIXELS output pixels times
+     * all output channels, and packs its own K blocks, which stay in L2 while every output channel runs over them.
+     */
+    private static void convByPixels(float[] x, ConvRows w, ConvPanels panels, float[] y) {
+        int blockPanels = PIXELS / Gemm.NR, pBlocks = (panels.count() + blockPanels - 1) / blockPanels;
+        Parallel.forRange(pBlocks, (t0, t1) -> {
             Scratch s = SCRATCH.get();
             for (int t = t0; t < t1; t++) {
-                int o0 = (t % mChunks) * mRows, orows = Math.min(mRows, out - o0);
-                int g0 = (t / mChunks) * blockPanels, g1 = Math.min(allPanels, g0 + blockPanels);
+                int g0 = t * blockPanels, g1 = Math.min(panels.count(), g0 + blockPanels);
                 for (int g = g0; g < g1; g++) {
-                    int p0 = g % perImage * nr;
-                    Gemm.fillRows(y, ((g / perImage) * out + o0) * pixels + p0, pixels, orows, Math.min(nr, pixels - p0), w.bias, o0);
+                    panels.fillBias(y, g, w.outChannels, 0, w.outChannels, w.bias);
                 }
-                for (int k0 = 0; k0 < kk; k0 += Gemm.KC) {
-                    int kc = Math.min(Gemm.KC, kk - k0);
+                for (int k0 = 0; k0 < w.depth(); k0 += Gemm.KC) {
+                    int kc = Math.min(Gemm.KC, w.depth() - k0);
                     for (int g = g0; g < g1; g++) {
-                        int p0 = g % perImage * nr;
-                        shape.pack(x, (g / perImage) * w.inChannels * height * width, k0, kc, p0, Math.min(nr, pixels - p0),
-                                s.pack, (g - g0) * kc * nr);
+                        panels.pack(x, g, k0, kc, s.pack, (g - g0) * kc * Gemm.NR);
                     }
-                    for (int m0 = 0; m0 < orows; m0 += MC) {
-                        int mr = Math.min(MC, orows - m0);
-                        float[] a = w.w;
-                        int aOff = k0 * out + (o0 + m0) * kc;
-                        if (w.half != null) {
-                            w.half.widen(aOff, mr * kc, s.wide, 0);
-                            a = s.wide;
-                            aOff = 0;
-                        }
-                        for (int g = g0; g < g1; g++) {
-                            int p0 = g % perImage * nr;
-                            Gemm.panel(a, aOff, kc, mr, s.pack, (g - g0) * kc * nr, kc,
-                                    y, ((g / perImage) * out + o0 + m0) * pixels + p0, pixels, Math.min(nr, pixels - p0), s.tile);
-                        }
-                    }
+                    multiply(w, k0, kc, 0, w.outChannels, panels, g0, g1, s.pack, 0, y, s);
                 }
             }
         });
+    }
+
+    /**
+     * Few pixels (the 16x16 and 8x8 levels): too few pixel blocks to keep the threads busy, so tasks split the
+     * output channels instead, and every task needs every pixel. The im2col matrix is packed once, in phases
+     * of {@link #SHARED_PACK} floats, into a buffer all tasks read; packing it per task repeated the packing
+     * once per task and took a quarter of the time at 8x8.
+     */
+    private static void convByChannels(float[] x, ConvRows w, ConvPanels panels, float[] y) {
+        int out = w.outChannels, kk = w.depth(), count = panels.count(), stripe = count * Gemm.NR;
+        int rowTiles = (out + Gemm.MR - 1) / Gemm.MR, chunks = Math.min(rowTiles, 4 * Parallel.threads());
+        int chunkRows = (rowTiles + chunks - 1) / chunks * Gemm.MR;
+        int tasks = (out + chunkRows - 1) / chunkRows;
+        int depth = Math.min(kk, Math.max(1, SHARED_PACK / (Gemm.KC * stripe)) * Gemm.KC);
+        float[] shared = sharedPack(depth * stripe);
+        for (int d0 = 0; d0 < kk; d0 += depth) {
+            int from = d0, to = Math.min(kk, d0 + depth), blocks = (to - from + Gemm.KC - 1) / Gemm.KC;
+            // Block j holds rows [from + j·KC, +kc) of every panel, panel g at g·kc·NR within it.
+            Parallel.forRange(blocks * count, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) {
+                    int k0 = from + t / count * Gemm.KC, kc = Math.min(Gemm.KC, kk - k0), g = t % count;
+                    panels.pack(x, g, k0, kc, shared, (k0 - from) * stripe + g * kc * Gemm.NR);
+                }
+            });
+            Parallel.forRange(tasks, (t0, t1) -> {
+                Scratch s = SCRATCH.get();
+                for (int t = t0; t < t1; t++) {
+                    int o0 = t * chunkRows, rows = Math.min(chunkRows, out - o0);
+                    if (from == 0) {
+                        for (int g = 0; g < count; g++) {
+                            panels.fillBias(y, g, out, o0, rows, w.bias);
+                        }
+                    }
+                    for (int k0 = from; k0 < to; k0 += Gemm.KC) {
+                        multiply(w, k0, Math.min(Gemm.KC, kk - k0), o0, rows, panels, 0, count, shared, (k0 - from) * stripe, y, s);
+                    }
+                }
+            });
+        }
+    }
+
+    /**
+     * {@code y[o0:o0+rows, panels g0:g1] += W[o0:o0+rows, k0:k0+kc] · pack} for one K block, the panels packed
+     * from {@code pack[at]} on, panel g at {@code (g - g0)·kc·NR}. A's rows go MC at a time, widened first when
+     * the weights are 16-bit, so that each widened block serves every panel.
+     */
+    private static void multiply(ConvRows w, int k0, int kc, int o0, int rows, ConvPanels panels, int g0, int g1,
+                                 float[] pack, int at, float[] y, Scratch s) {
+        int out = w.outChannels;
+        for (int m0 = 0; m0 < rows; m0 += MC) {
+            int mr = Math.min(MC, rows - m0);
+            float[] a = w.w;
+            int aOff = k0 * out + (o0 + m0) * kc;
+            if (w.half != null) {
+                w.half.widen(aOff, mr * kc, s.wide, 0);
+                a = s.wide;
+                aOff = 0;
+            }
+            for (int g = g0; g < g1; g++) {
+                Gemm.panel(a, aOff, kc, mr, pack, at + (g - g0) * kc * Gemm.NR, kc,
+                        y, panels.yAt(g, out, o0 + m0), panels.pixels(), panels.width(g), s.tile);
+            }
+        }
     }
 
     @Override
