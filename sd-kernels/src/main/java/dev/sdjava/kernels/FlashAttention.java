@@ -34,6 +34,7 @@ final class FlashAttention {
         float[] qt = new float[0];      // (scale·Q)ᵀ of the block: [headDim][NR]
         float[] ot = new float[0];      // Oᵀ accumulator: [rows(headDim)][NR]
         float[] vt = new float[0];      // Vᵀ of the head by key block: [keys/KB][rows(headDim)][KB], rows past headDim zero
+        float[] kh = new float[0];      // K of the head: [keys][headDim]
         final float[] s = new float[KB * NR]; // score / probability tile: [KB][NR]
         final float[] tile = new float[Gemm.MR * NR];
         final float[] max = new float[NR], sum = new float[NR], corr = new float[NR], m = new float[NR], total = new float[NR];
@@ -46,6 +47,9 @@ final class FlashAttention {
             int blocks = (keys + KB - 1) / KB;
             if (vt.length < blocks * rows(headDim) * KB) {
                 vt = new float[blocks * rows(headDim) * KB];
+            }
+            if (kh.length < keys * headDim) {
+                kh = new float[keys * headDim];
             }
         }
     }
@@ -68,6 +72,7 @@ final class FlashAttention {
                 int bh = t / qBlocks, b = bh / heads, h = bh % heads;
                 if (bh != packed) {
                     packVt(v, b, h, heads, keys, headDim, s.vt);
+                    packK(k, b, h, heads, keys, headDim, s.kh);
                     packed = bh;
                 }
                 block(q, k, out, b, h, heads, queries, keys, headDim, scale2, causal, (t % qBlocks) * NR, s);
@@ -94,6 +99,16 @@ final class FlashAttention {
         }
     }
 
+    /**
+     * The head's keys, contiguous: the A operand of {@code Sᵀ = K·Qᵀ}, read once per query block. In place they
+     * are d of every heads·d floats, and streaming a whole head's worth of those strided rows per block was slower.
+     */
+    private static void packK(float[] k, int b, int h, int heads, int keys, int d, float[] kh) {
+        for (int j = 0; j < keys; j++) {
+            System.arraycopy(k, (b * keys + j) * heads * d + h * d, kh, j * d, d);
+        }
+    }
+
     /** Queries {@code [q0, q0 + NR)} of head h of batch element b. */
     private static void block(float[] q, float[] k, float[] out, int b, int h, int heads, int queries, int keys,
                               int d, float scale, boolean causal, int q0, Scratch s) {
@@ -107,7 +122,7 @@ final class FlashAttention {
         for (int j0 = 0; j0 < kEnd; j0 += KB) {
             int kb = Math.min(KB, kEnd - j0);
             Arrays.fill(s.s, 0, kb * NR, 0);
-            Gemm.panel(k, (b * keys + j0) * width + h * d, width, kb, s.qt, 0, d, s.s, 0, NR, NR, s.tile);
+            Gemm.panel(s.kh, j0 * d, d, kb, s.qt, 0, d, s.s, 0, NR, NR, s.tile);
             if (causal && j0 + kb - 1 > q0) {
                 mask(s.s, kb, j0 - q0);
             }

@@ -215,6 +215,18 @@ class VectorKernelsTest {
         }
     }
 
+    @Property(tries = 30)
+    void tokenTranspositionsMatchScalar(@ForAll @IntRange(min = 1, max = 3) int batch, @ForAll @IntRange(min = 1, max = 70) int channels,
+                                        @ForAll @IntRange(min = 1, max = 300) int spatial, @ForAll long seed) {
+        float[] x = Naive.random(new Random(seed), batch * channels * spatial);
+        float[] want = new float[x.length], got = new float[x.length], back = new float[x.length];
+        SCALAR.toTokens(x, batch, channels, spatial, want);
+        VECTOR.toTokens(x, batch, channels, spatial, got);
+        assertArrayEquals(want, got);
+        VECTOR.fromTokens(got, batch, channels, spatial, back);
+        assertArrayEquals(x, back);
+    }
+
     @Property(tries = 10)
     void oneThreadAndAllThreadsGiveIdenticalResults(@ForAll @IntRange(min = 1, max = 200) int rows,
                                                     @ForAll @IntRange(min = 1, max = 300) int n, @ForAll long seed) {
