@@ -70,10 +70,10 @@ public class VectorKernels extends ScalarKernels {
     private static final int MC = 96;
     /**
      * Rows of x per linear task: each widened 16-bit KC x NR panel slice serves them all, and their C block
-     * (96 KB) stays in L2. 96 rows measured 3-10% slower at the U-Net's 32x32 and 16x16 levels, where
-     * widening took a tenth of a transformer block.
+     * (48 KB) stays in L2. Interleaved runs: 96 rows were 2-7% slower at the U-Net's 32x32 and 16x16 levels,
+     * where widening took a tenth of a transformer block; 384 were up to 5% slower at 4096 rows.
      */
-    private static final int LINEAR_ROWS = 384;
+    private static final int LINEAR_ROWS = 192;
     /** Output pixels per convolution task: the packed activation block, KC x PIXELS floats, stays in L2. */
     private static final int PIXELS = 4 * Gemm.NR;
 
