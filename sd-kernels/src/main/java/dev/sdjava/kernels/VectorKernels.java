@@ -88,9 +88,11 @@ public class VectorKernels extends ScalarKernels {
             new float[Gemm.KC * PIXELS], new float[Gemm.KC * Math.max(Gemm.NR, MC)], new float[Gemm.MR * Gemm.NR]));
 
     /**
-     * Floats of im2col a convolution over few pixels packs per phase for all its tasks to share (8 MB: one
-     * phase at 8x8, three for 1280 channels at 16x16 in a guided batch).
+     * Pixel panels up to which a convolution packs its im2col once for all its tasks: the 8x8 level, alone or in
+     * a guided batch. At 16x16 (8 panels in a guided batch) packing per task measured faster.
      */
+    private static final int SHARED_PANELS = 2;
+    /** Floats of im2col packed per phase for all tasks to share (8 MB: one phase up to 1280 channels in at 8x8). */
     private static final int SHARED_PACK = 1 << 21;
     /** The calling thread's shared im2col buffer, grown on demand up to about {@link #SHARED_PACK} floats. */
     private static final ThreadLocal<float[][]> SHARED = ThreadLocal.withInitial(() -> new float[1][0]);
@@ -229,9 +231,8 @@ public class VectorKernels extends ScalarKernels {
         }
         ConvShape shape = new ConvShape(w.inChannels, height, width, w.kernelHeight, w.kernelWidth, stride, padTop, padLeft, outWidth);
         ConvPanels panels = new ConvPanels(shape, batch, outHeight * outWidth);
-        // Enough pixel blocks for four tasks per thread?
-        if (panels.count() >= 4 * Parallel.threads() * (PIXELS / Gemm.NR)) {
-            convByPixels(x, w, panels, y);
+        if (panels.count() > SHARED_PANELS) {
+            convByBlocks(x, w, panels, y);
         } else {
             convByChannels(x, w, panels, y);
         }
@@ -275,34 +276,40 @@ public class VectorKernels extends ScalarKernels {
     }
 
     /**
-     * Many pixels (the U-Net's 64x64 and 32x32 levels, the VAE): a task is a block of PIXELS output pixels times
-     * all output channels, and packs its own K blocks, which stay in L2 while every output channel runs over them.
+     * A task is a block of PIXELS output pixels times a chunk of the output channels, and packs its own K blocks,
+     * which stay in L2 while its channels run over them. With many pixels (the U-Net's 64x64 and 32x32 levels,
+     * the VAE) a chunk is every channel; with few pixel blocks (16x16) the channels are split too, so that each
+     * thread gets several tasks, and tasks of one pixel block each pack it.
      */
-    private static void convByPixels(float[] x, ConvRows w, ConvPanels panels, float[] y) {
-        int blockPanels = PIXELS / Gemm.NR, pBlocks = (panels.count() + blockPanels - 1) / blockPanels;
-        Parallel.forRange(pBlocks, (t0, t1) -> {
+    private static void convByBlocks(float[] x, ConvRows w, ConvPanels panels, float[] y) {
+        int out = w.outChannels, blockPanels = PIXELS / Gemm.NR, pBlocks = (panels.count() + blockPanels - 1) / blockPanels;
+        int chunks = Math.max(1, Math.min((out + Gemm.MR - 1) / Gemm.MR, (4 * Parallel.threads() + pBlocks - 1) / pBlocks));
+        int chunkRows = ((out + chunks - 1) / chunks + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
+        int mChunks = (out + chunkRows - 1) / chunkRows;
+        Parallel.forRange(pBlocks * mChunks, (t0, t1) -> {
             Scratch s = SCRATCH.get();
             for (int t = t0; t < t1; t++) {
-                int g0 = t * blockPanels, g1 = Math.min(panels.count(), g0 + blockPanels);
+                int o0 = t % mChunks * chunkRows, rows = Math.min(chunkRows, out - o0);
+                int g0 = t / mChunks * blockPanels, g1 = Math.min(panels.count(), g0 + blockPanels);
                 for (int g = g0; g < g1; g++) {
-                    panels.fillBias(y, g, w.outChannels, 0, w.outChannels, w.bias);
+                    panels.fillBias(y, g, out, o0, rows, w.bias);
                 }
                 for (int k0 = 0; k0 < w.depth(); k0 += Gemm.KC) {
                     int kc = Math.min(Gemm.KC, w.depth() - k0);
                     for (int g = g0; g < g1; g++) {
                         panels.pack(x, g, k0, kc, s.pack, (g - g0) * kc * Gemm.NR);
                     }
-                    multiply(w, k0, kc, 0, w.outChannels, panels, g0, g1, s.pack, 0, y, s);
+                    multiply(w, k0, kc, o0, rows, panels, g0, g1, s.pack, 0, y, s);
                 }
             }
         });
     }
 
     /**
-     * Few pixels (the 16x16 and 8x8 levels): too few pixel blocks to keep the threads busy, so tasks split the
-     * output channels instead, and every task needs every pixel. The im2col matrix is packed once, in phases
-     * of {@link #SHARED_PACK} floats, into a buffer all tasks read; packing it per task repeated the packing
-     * once per task and took a quarter of the time at 8x8.
+     * At most {@link #SHARED_PANELS} pixel panels (the 8x8 level): a single pixel block, so the tasks split only
+     * the output channels and all need every pixel. The im2col matrix is packed once, in phases of
+     * {@link #SHARED_PACK} floats, into a buffer all tasks read; packing it per task (up to eight times) took a
+     * quarter of the time at 8x8.
      */
     private static void convByChannels(float[] x, ConvRows w, ConvPanels panels, float[] y) {
         int out = w.outChannels, kk = w.depth(), count = panels.count(), stripe = count * Gemm.NR;
