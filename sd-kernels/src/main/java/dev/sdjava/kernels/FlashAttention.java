@@ -34,12 +34,12 @@ final class FlashAttention {
         float[] qt = new float[0];      // (scale·Q)ᵀ of the block: [headDim][NR]
         float[] ot = new float[0];      // Oᵀ accumulator: [rows(headDim)][NR]
         float[] vt = new float[0];      // Vᵀ of the head by key block: [keys/KB][rows(headDim)][KB], rows past headDim zero
-        float[] kh = new float[0];      // K of the head: [keys][headDim]
+        float[] kh = new float[0];      // K of the head: [keys][headDim], when there are several heads
         final float[] s = new float[KB * NR]; // score / probability tile: [KB][NR]
         final float[] tile = new float[Gemm.MR * NR];
         final float[] max = new float[NR], sum = new float[NR], corr = new float[NR], m = new float[NR], total = new float[NR];
 
-        void ensure(int headDim, int keys) {
+        void ensure(int headDim, int keys, int heads) {
             if (qt.length < headDim * NR) {
                 qt = new float[headDim * NR];
                 ot = new float[rows(headDim) * NR];
@@ -48,7 +48,7 @@ final class FlashAttention {
             if (vt.length < blocks * rows(headDim) * KB) {
                 vt = new float[blocks * rows(headDim) * KB];
             }
-            if (kh.length < keys * headDim) {
+            if (heads > 1 && kh.length < keys * headDim) {
                 kh = new float[keys * headDim];
             }
         }
@@ -66,16 +66,21 @@ final class FlashAttention {
         int qBlocks = (queries + NR - 1) / NR;
         Parallel.forRange(batch * heads * qBlocks, (t0, t1) -> {
             Scratch s = SCRATCH.get();
-            s.ensure(headDim, keys);
+            s.ensure(headDim, keys, heads);
             int packed = -1;
             for (int t = t0; t < t1; t++) {
                 int bh = t / qBlocks, b = bh / heads, h = bh % heads;
                 if (bh != packed) {
                     packVt(v, b, h, heads, keys, headDim, s.vt);
-                    packK(k, b, h, heads, keys, headDim, s.kh);
+                    if (heads > 1) {
+                        packK(k, b, h, heads, keys, headDim, s.kh);
+                    }
                     packed = bh;
                 }
-                block(q, k, out, b, h, heads, queries, keys, headDim, scale2, causal, (t % qBlocks) * NR, s);
+                // One head (the VAE's): its keys are contiguous already.
+                float[] kh = heads > 1 ? s.kh : k;
+                int khAt = heads > 1 ? 0 : b * keys * headDim;
+                block(q, kh, khAt, out, b, h, heads, queries, keys, headDim, scale2, causal, (t % qBlocks) * NR, s);
             }
         });
     }
@@ -109,8 +114,8 @@ final class FlashAttention {
         }
     }
 
-    /** Queries {@code [q0, q0 + NR)} of head h of batch element b. */
-    private static void block(float[] q, float[] k, float[] out, int b, int h, int heads, int queries, int keys,
+    /** Queries {@code [q0, q0 + NR)} of head h of batch element b; the head's keys are {@code kh[khAt + j·d + e]}. */
+    private static void block(float[] q, float[] kh, int khAt, float[] out, int b, int h, int heads, int queries, int keys,
                               int d, float scale, boolean causal, int q0, Scratch s) {
         int width = heads * d, nq = Math.min(NR, queries - q0);
         packQt(q, (b * queries + q0) * width + h * d, width, d, scale, nq, s.qt);
@@ -122,7 +127,7 @@ final class FlashAttention {
         for (int j0 = 0; j0 < kEnd; j0 += KB) {
             int kb = Math.min(KB, kEnd - j0);
             Arrays.fill(s.s, 0, kb * NR, 0);
-            Gemm.panel(s.kh, j0 * d, d, kb, s.qt, 0, d, s.s, 0, NR, NR, s.tile);
+            Gemm.panel(kh, khAt + j0 * d, d, kb, s.qt, 0, d, s.s, 0, NR, NR, s.tile);
             if (causal && j0 + kb - 1 > q0) {
                 mask(s.s, kb, j0 - q0);
             }
