@@ -90,9 +90,14 @@ final class VMath {
         return sum;
     }
 
-    /** {@code x / (1 + e^-x)}. */
+    /**
+     * {@code x / (1 + e^-x)}, computed as {@code x·s / (1 + t)} with {@code t = e^-|x|}, which never overflows
+     * and so needs the cheaper {@link #exp2NonPositive}, and {@code s} 1 for x ≥ 0, t below (then
+     * {@code x·e^x / (1 + e^x)} is the same function).
+     */
     static FloatVector silu(FloatVector x) {
-        return x.div(exp(x.neg()).add(1f));
+        FloatVector t = exp2NonPositive(x.abs().mul(-LOG2E));
+        return x.mul(t.blend(1f, x.compare(VectorOperators.GE, 0f))).div(t.add(1f));
     }
 
     /** Exact GELU {@code x·Φ(x) = x·erfc(-x/√2)/2}, erfc as in {@link ScalarKernels#erfc}. */
