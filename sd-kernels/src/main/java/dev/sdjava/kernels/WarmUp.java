@@ -31,7 +31,7 @@ final class WarmUp {
             // Small shapes that still take every path: edge tiles, two K blocks, two key blocks, masked tails.
             LinearWeights linear = k.prepareLinear(tensor(arena, rnd, 70, 300), tensor(arena, rnd, 70));
             ConvWeights conv = k.prepareConv(tensor(arena, rnd, 7, 4, 3, 3), tensor(arena, rnd, 7));
-            float[] x = random(rnd, 4 * 10 * 10), y = new float[7 * 10 * 10], scratch = new float[x.length];
+            float[] x = random(rnd, 2 * 4 * 10 * 10), y = new float[2 * 7 * 10 * 10], scratch = new float[x.length];
             float[] rows = random(rnd, 7 * 300), out = new float[7 * 70];
             float[] q = random(rnd, 70 * 8), kv = random(rnd, 100 * 8), attn = new float[q.length];
             float[] gamma = random(rnd, 4);
@@ -44,12 +44,14 @@ final class WarmUp {
                     break;
                 }
                 k.linear(rows, 7, linear, out);
-                k.conv2d(x, 1, 10, 10, conv, 1, 1, 1, 10, 10, y);
+                // Two images take the per-block convolution path, the strided one's 16 pixels the shared-pack one.
+                k.conv2d(x, 2, 10, 10, conv, 1, 1, 1, 10, 10, y);
                 k.conv2d(x, 1, 10, 10, conv, 2, 0, 0, 4, 4, y);
                 k.attention(q, kv, kv, 1, 1, 70, 100, 8, 0.35f, round % 2 == 0, attn);
                 k.groupNorm(x, 1, 4, 100, 2, 1e-5f, gamma, gamma, round % 2 == 0, scratch);
                 k.layerNorm(x, 5, 80, 1e-5f, null, null, scratch);
                 k.softmax(scratch, 5, 80);
+                k.toTokens(x, 2, 4, 100, scratch);
                 k.silu(x, x.length, scratch);
                 k.gelu(x, x.length, scratch);
                 k.geluTanh(x, x.length, scratch);
