@@ -35,7 +35,12 @@ final class Winograd {
     /** Output channels per block of M: 16 x 96 x NR floats stay in L2 while the output transform reads them. */
     private static final int ROWS_PER_M = 96;
     /** Tiles per image for the weight transform to pay off (see {@link #suits}). */
-    private static final int MIN_TILES = 256;
+    private static final int MIN_TILES = 64;
+    /**
+     * Floats of transformed input V a call may keep whole to transform it once (32 MB: 2560 channels at 16x16 in a
+     * guided batch); past it V is transformed per block of output channels.
+     */
+    private static final int INPUT_BUDGET = 1 << 23;
     /** Floats of U per task when V is kept whole (8 MB): 96 output channels of 1280, measured best of 12..192. */
     private static final int CHUNK_U = 1 << 21;
 
@@ -58,11 +63,11 @@ final class Winograd {
     /**
      * Whether this class computes a convolution: 3x3, stride 1, padding 1 on every side, and where it measured
      * faster than the implicit GEMM: at least 32 channels in and out (fewer leave the 16 GEMMs too shallow or too
-     * narrow) and at least {@link #MIN_TILES} 2x2 tiles per image (32x32 pixels). With fewer tiles the weight
-     * transform, 16 floats per weight pair, costs about what the saved multiplies did: 1280 -> 1280 at 16x16
-     * measured 0.66x at batch 1 and 1.2x at batch 2, at 8x8 slower. The count is per image, not per call, so that
-     * an image gets the same bits alone as in a batch (tiled VAE decode relies on it), and the choice never
-     * depends on the thread count.
+     * narrow), and at least {@link #MIN_TILES} 2x2 tiles per image (16x16 pixels) for the weight transform, 16
+     * floats per weight pair, to pay off: 1280 -> 1280 at 16x16 measured 1.45x faster than the implicit GEMM at
+     * batch 1 and 1.5x at batch 2, once the transformed input was kept whole ({@link #INPUT_BUDGET}); at 8x8 it is
+     * slower. The count is per image, not per call, so that an image gets the same bits alone as in a batch
+     * (tiled VAE decode relies on it), and the choice never depends on the thread count.
      */
     static boolean suits(VectorKernels.ConvRows w, int batch, int height, int width, int stride, int padTop, int padLeft,
                          int outHeight, int outWidth) {
@@ -81,7 +86,7 @@ final class Winograd {
         int ob = ceilDiv(ceilDiv(out, blocks), Gemm.MR) * Gemm.MR;
         int uXi = spaced(ob * in), vXi = spaced(in * NR), mXi = spaced(ROWS_PER_M * NR);
         Geometry g = new Geometry(in, out, height, width, tilesX, perImage, tiles);
-        if (blocks > 1 && (long) panels * XI * vXi <= WEIGHT_BUDGET) {
+        if (blocks > 1 && (long) panels * XI * vXi <= INPUT_BUDGET) {
             byChannelBlocks(x, g, w, y, panels, vXi);
             return;
         }
