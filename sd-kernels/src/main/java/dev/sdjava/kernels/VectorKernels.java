@@ -278,8 +278,9 @@ public class VectorKernels extends ScalarKernels {
     /**
      * A task is a block of PIXELS output pixels times a chunk of the output channels, and packs its own K blocks,
      * which stay in L2 while its channels run over them. With many pixels (the U-Net's 64x64 and 32x32 levels,
-     * the VAE) a chunk is every channel; with few pixel blocks (16x16) the channels are split too, so that each
-     * thread gets several tasks, and tasks of one pixel block each pack it.
+     * the VAE) a chunk is every channel; with few pixel blocks (the 1x1 and strided convolutions out at 16x16)
+     * the channels are split too, so that each thread gets several tasks, and tasks of one pixel block each
+     * pack it.
      */
     private static void convByBlocks(float[] x, ConvRows w, ConvPanels panels, float[] y) {
         int out = w.outChannels, blockPanels = PIXELS / Gemm.NR, pBlocks = (panels.count() + blockPanels - 1) / blockPanels;

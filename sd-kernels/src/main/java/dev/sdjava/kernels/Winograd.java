@@ -17,8 +17,8 @@ import java.util.Arrays;
  * 512 x 512 channels in one block) into scratch reused across calls, shared by the threads. Then each task takes
  * one panel of NR tiles: it transforms the panel's input into V (16 x in x NR floats, thread-local), runs the 16
  * GEMMs for its output channels, ROWS_PER_M at a time so that M stays in L2, and writes Y = Aᵀ M A + bias. When
- * U needs several blocks but the whole V fits the budget (few tiles, many channels), the order is turned round:
- * see {@link #byChannelBlocks}.
+ * U needs several blocks but the whole V fits {@link #INPUT_BUDGET} (few tiles, many channels), the order is
+ * turned round: see {@link #byChannelBlocks}.
  *
  * <p>Determinism: each output is one fixed sequence of operations (input transform, K-ascending FMAs in KC
  * blocks, output transform) whatever thread or task computes it, so results do not depend on the thread count.
