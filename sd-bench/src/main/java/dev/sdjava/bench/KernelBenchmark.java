@@ -1,53 +1,21 @@
 package dev.sdjava.bench;
 
-import dev.sdjava.kernels.Kernels;
 import java.lang.foreign.Arena;
-import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One JMH benchmark for every {@link KernelCase} and provider: the time of one kernel call at SD 1.5's
  * shapes. {@link KernelSuite} chooses the parameters and turns times into GFLOP/s.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class KernelBenchmark {
+public class KernelBenchmark extends PreparedCallBenchmark {
     @Param("LINEAR_QKV")
     public String kernelCase;
 
     @Param(Providers.VECTOR)
     public String provider;
 
-    private Arena arena;
-    private Runnable call;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-        JmhFork.requireVectorApi();
-        Kernels kernels = Providers.named(provider);
-        arena = Arena.ofShared();
-        call = KernelCase.valueOf(kernelCase).prepare(kernels, arena, 42);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        arena.close();
-    }
-
-    @Benchmark
-    public void call() {
-        call.run();
+    @Override
+    protected Runnable prepare(Arena arena) {
+        return KernelCase.valueOf(kernelCase).prepare(Providers.named(provider), arena, 42);
     }
 }
