@@ -3,13 +3,17 @@ package dev.sdjava.sampling;
 /**
  * Whether the VAE decodes (and, for img2img, encodes) the image in overlapping tiles. Tiling keeps the VAE's
  * memory flat however large the image (a whole decode's activations grow with the area: 0.7 GB at 512x512,
- * 1.6 GB at 768x768, 2.8 GB at 1024x1024; in 512 px tiles they stay under 0.7 GB, 0.5 GB at 1024x1024), at the cost of some repeated work in the overlaps and a slightly different image: each
- * tile is normalised on its own statistics, as in diffusers' {@code enable_vae_tiling}, and the overlaps are
- * cross-faded. Tiles are {@value dev.sdjava.model.diffusion.VaeDecoder#DEFAULT_TILE_SIZE} px with at least
+ * 1.6 GB at 768x768, 2.8 GB at 1024x1024; in 512 px tiles they stay under 0.7 GB, 0.5 GB at 1024x1024), at the
+ * cost of some repeated work in the overlaps and a slightly different image: each tile is normalised on its own
+ * statistics, as in diffusers' {@code enable_vae_tiling}, and the overlaps are cross-faded. Tiles are
+ * {@value dev.sdjava.model.diffusion.VaeDecoder#DEFAULT_TILE_SIZE} px with at least
  * {@value dev.sdjava.model.diffusion.VaeDecoder#DEFAULT_TILE_OVERLAP} px of overlap, as diffusers' for SD 1.x.
  */
 public enum VaeTiling {
-    /** Tiles only images larger than {@link #AUTO_MAX_WHOLE_PIXELS}: the models' native sizes decode whole, as diffusers does by default. */
+    /**
+     * Tiles only images larger than {@link #AUTO_MAX_WHOLE_PIXELS}: the models' native sizes decode whole, as
+     * diffusers does by default.
+     */
     AUTO("auto"),
     /** Always tiles (an image that fits in one tile is decoded whole all the same). */
     ON("on"),
