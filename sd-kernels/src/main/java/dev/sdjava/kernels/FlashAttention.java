@@ -126,8 +126,7 @@ final class FlashAttention {
         int kEnd = causal ? Math.min(keys, q0 + nq) : keys;
         for (int j0 = 0; j0 < kEnd; j0 += KB) {
             int kb = Math.min(KB, kEnd - j0);
-            Arrays.fill(s.s, 0, kb * NR, 0);
-            Gemm.panel(kh, khAt + j0 * d, d, kb, s.qt, 0, d, s.s, 0, NR, NR, s.tile);
+            Gemm.panel(kh, khAt + j0 * d, d, kb, s.qt, 0, d, Gemm.ZERO, 0, 0, s.s, 0, NR, NR, s.tile);
             if (causal && j0 + kb - 1 > q0) {
                 mask(s.s, kb, j0 - q0);
             }

@@ -31,53 +31,81 @@ final class Gemm {
     private Gemm() {
     }
 
-    /**
-     * {@code C[r, 0:cols] += Σ_k A[r, k] · panel[k, 0:cols]} for {@code rows} rows; row r of A starts at
-     * {@code aOff + r·lda}, of C at {@code cOff + r·ldc}. Full 6-row, NR-column tiles go straight to the
-     * micro-kernel; ragged edges go through {@code tile} (MR·NR floats), with A's missing rows repeated.
-     */
+    /** A row of zeros to start C from, with a row stride of 0: {@code C = A·B} with no pass that clears C first. */
+    static final float[] ZERO = new float[NR];
+
+    /** {@code C += A·B}: the panel below, started from C itself. */
     static void panel(float[] a, int aOff, int lda, int rows, float[] b, int bOff, int kc,
                       float[] c, int cOff, int ldc, int cols, float[] tile) {
+        panel(a, aOff, lda, rows, b, bOff, kc, c, cOff, ldc, c, cOff, ldc, cols, tile);
+    }
+
+    /**
+     * {@code C[r, 0:cols] = S[r, 0:cols] + Σ_k A[r, k] · panel[k, 0:cols]} for {@code rows} rows; row r of A starts
+     * at {@code aOff + r·lda}, of the start S at {@code sOff + r·lds}, of C at {@code cOff + r·ldc}. S is C itself to
+     * accumulate, or one row (a bias, {@link #ZERO}) with {@code lds = 0} to start C afresh: a separate pass that
+     * first fills C cost up to 8% of a linear layer whose output does not fit in cache. Full 6-row, NR-column tiles
+     * go straight to the micro-kernel; ragged edges go through {@code tile} (MR·NR floats), with A's missing rows
+     * repeated.
+     */
+    static void panel(float[] a, int aOff, int lda, int rows, float[] b, int bOff, int kc,
+                      float[] start, int sOff, int lds, float[] c, int cOff, int ldc, int cols, float[] tile) {
         int r = 0;
         if (cols == NR) {
             for (; r + MR <= rows; r += MR) {
                 int a0 = aOff + r * lda;
                 micro(a, a0, a0 + lda, a0 + 2 * lda, a0 + 3 * lda, a0 + 4 * lda, a0 + 5 * lda,
-                        b, bOff, kc, c, cOff + r * ldc, ldc);
+                        b, bOff, kc, start, sOff + r * lds, lds, c, cOff + r * ldc, ldc);
             }
         }
         for (; r < rows; r += MR) {
             int n = Math.min(MR, rows - r);
             for (int i = 0; i < MR; i++) {
                 for (int j = 0; j < NR; j++) {
-                    tile[i * NR + j] = i < n && j < cols ? c[cOff + (r + i) * ldc + j] : 0;
+                    tile[i * NR + j] = i < n && j < cols ? start[sOff + (r + i) * lds + j] : 0;
                 }
             }
             int a0 = aOff + r * lda, last = n - 1;
             micro(a, a0, a0 + Math.min(1, last) * lda, a0 + Math.min(2, last) * lda, a0 + Math.min(3, last) * lda,
-                    a0 + Math.min(4, last) * lda, a0 + Math.min(5, last) * lda, b, bOff, kc, tile, 0, NR);
+                    a0 + Math.min(4, last) * lda, a0 + Math.min(5, last) * lda, b, bOff, kc, tile, 0, NR, tile, 0, NR);
             for (int i = 0; i < n; i++) {
                 System.arraycopy(tile, i * NR, c, cOff + (r + i) * ldc, cols);
             }
         }
     }
 
-    /** The 6 x NR register tile: per k, NV panel loads, 6 broadcasts and 24 FMAs. */
+    /**
+     * {@code C = S + A[rows, 0:depth] · B} over all of K, a {@link #KC} block at a time: the first block starts from
+     * S, the others accumulate. B is {@code depth} rows of NR floats from {@code bOff}.
+     */
+    static void product(float[] a, int aOff, int lda, int rows, float[] b, int bOff, int depth,
+                        float[] start, int sOff, int lds, float[] c, int cOff, int ldc, int cols, float[] tile) {
+        for (int k0 = 0; k0 < depth; k0 += KC) {
+            int kc = Math.min(KC, depth - k0);
+            if (k0 == 0) {
+                panel(a, aOff, lda, rows, b, bOff, kc, start, sOff, lds, c, cOff, ldc, cols, tile);
+            } else {
+                panel(a, aOff + k0, lda, rows, b, bOff + k0 * NR, kc, c, cOff, ldc, cols, tile);
+            }
+        }
+    }
+
+    /** The 6 x NR register tile, loaded from the start S and stored to C: per k, NV panel loads, 6 broadcasts and 24 FMAs. */
     static void micro(float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
-                      float[] b, int bOff, int kc, float[] c, int c0, int ldc) {
-        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
-        FloatVector s00 = FloatVector.fromArray(F, c, c0), s01 = FloatVector.fromArray(F, c, c0 + L);
-        FloatVector s02 = FloatVector.fromArray(F, c, c0 + 2 * L), s03 = FloatVector.fromArray(F, c, c0 + 3 * L);
-        FloatVector s10 = FloatVector.fromArray(F, c, c1), s11 = FloatVector.fromArray(F, c, c1 + L);
-        FloatVector s12 = FloatVector.fromArray(F, c, c1 + 2 * L), s13 = FloatVector.fromArray(F, c, c1 + 3 * L);
-        FloatVector s20 = FloatVector.fromArray(F, c, c2), s21 = FloatVector.fromArray(F, c, c2 + L);
-        FloatVector s22 = FloatVector.fromArray(F, c, c2 + 2 * L), s23 = FloatVector.fromArray(F, c, c2 + 3 * L);
-        FloatVector s30 = FloatVector.fromArray(F, c, c3), s31 = FloatVector.fromArray(F, c, c3 + L);
-        FloatVector s32 = FloatVector.fromArray(F, c, c3 + 2 * L), s33 = FloatVector.fromArray(F, c, c3 + 3 * L);
-        FloatVector s40 = FloatVector.fromArray(F, c, c4), s41 = FloatVector.fromArray(F, c, c4 + L);
-        FloatVector s42 = FloatVector.fromArray(F, c, c4 + 2 * L), s43 = FloatVector.fromArray(F, c, c4 + 3 * L);
-        FloatVector s50 = FloatVector.fromArray(F, c, c5), s51 = FloatVector.fromArray(F, c, c5 + L);
-        FloatVector s52 = FloatVector.fromArray(F, c, c5 + 2 * L), s53 = FloatVector.fromArray(F, c, c5 + 3 * L);
+                      float[] b, int bOff, int kc, float[] start, int t0, int lds, float[] c, int c0, int ldc) {
+        int t1 = t0 + lds, t2 = t1 + lds, t3 = t2 + lds, t4 = t3 + lds, t5 = t4 + lds;
+        FloatVector s00 = FloatVector.fromArray(F, start, t0), s01 = FloatVector.fromArray(F, start, t0 + L);
+        FloatVector s02 = FloatVector.fromArray(F, start, t0 + 2 * L), s03 = FloatVector.fromArray(F, start, t0 + 3 * L);
+        FloatVector s10 = FloatVector.fromArray(F, start, t1), s11 = FloatVector.fromArray(F, start, t1 + L);
+        FloatVector s12 = FloatVector.fromArray(F, start, t1 + 2 * L), s13 = FloatVector.fromArray(F, start, t1 + 3 * L);
+        FloatVector s20 = FloatVector.fromArray(F, start, t2), s21 = FloatVector.fromArray(F, start, t2 + L);
+        FloatVector s22 = FloatVector.fromArray(F, start, t2 + 2 * L), s23 = FloatVector.fromArray(F, start, t2 + 3 * L);
+        FloatVector s30 = FloatVector.fromArray(F, start, t3), s31 = FloatVector.fromArray(F, start, t3 + L);
+        FloatVector s32 = FloatVector.fromArray(F, start, t3 + 2 * L), s33 = FloatVector.fromArray(F, start, t3 + 3 * L);
+        FloatVector s40 = FloatVector.fromArray(F, start, t4), s41 = FloatVector.fromArray(F, start, t4 + L);
+        FloatVector s42 = FloatVector.fromArray(F, start, t4 + 2 * L), s43 = FloatVector.fromArray(F, start, t4 + 3 * L);
+        FloatVector s50 = FloatVector.fromArray(F, start, t5), s51 = FloatVector.fromArray(F, start, t5 + L);
+        FloatVector s52 = FloatVector.fromArray(F, start, t5 + 2 * L), s53 = FloatVector.fromArray(F, start, t5 + 3 * L);
         for (int k = 0; k < kc; k++) {
             int bk = bOff + k * NR;
             FloatVector b0 = FloatVector.fromArray(F, b, bk), b1 = FloatVector.fromArray(F, b, bk + L);
@@ -95,6 +123,7 @@ final class Gemm {
             x = FloatVector.broadcast(F, a[a5 + k]);
             s50 = x.fma(b0, s50); s51 = x.fma(b1, s51); s52 = x.fma(b2, s52); s53 = x.fma(b3, s53);
         }
+        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         s00.intoArray(c, c0); s01.intoArray(c, c0 + L); s02.intoArray(c, c0 + 2 * L); s03.intoArray(c, c0 + 3 * L);
         s10.intoArray(c, c1); s11.intoArray(c, c1 + L); s12.intoArray(c, c1 + 2 * L); s13.intoArray(c, c1 + 3 * L);
         s20.intoArray(c, c2); s21.intoArray(c, c2 + L); s22.intoArray(c, c2 + 2 * L); s23.intoArray(c, c2 + 3 * L);
@@ -107,13 +136,6 @@ final class Gemm {
     static void fillRows(float[] c, int cOff, int ldc, int rows, int cols, float[] bias, int biasOff) {
         for (int r = 0; r < rows; r++) {
             java.util.Arrays.fill(c, cOff + r * ldc, cOff + r * ldc + cols, bias[biasOff + r]);
-        }
-    }
-
-    /** Copies {@code bias[0:cols]} into each of {@code rows} rows of C. */
-    static void fillColumns(float[] c, int cOff, int ldc, int rows, int cols, float[] bias, int biasOff) {
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(bias, biasOff, c, cOff + r * ldc, cols);
         }
     }
 }

@@ -197,7 +197,6 @@ public class VectorKernels extends ScalarKernels {
             for (int t = t0; t < t1; t++) {
                 int m0 = (t / panels) * blockRows, mr = Math.min(blockRows, rows - m0);
                 int p = t % panels, col0 = p * nr, cols = Math.min(nr, out - col0);
-                Gemm.fillColumns(y, m0 * out + col0, out, mr, cols, w.bias, col0);
                 for (int k0 = 0; k0 < in; k0 += Gemm.KC) {
                     int kc = Math.min(Gemm.KC, in - k0);
                     float[] b = w.panels;
@@ -207,7 +206,13 @@ public class VectorKernels extends ScalarKernels {
                         b = s.wide;
                         bOff = 0;
                     }
-                    Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc, y, m0 * out + col0, out, cols, s.tile);
+                    int c0 = m0 * out + col0;
+                    if (k0 == 0) {
+                        // The first K block starts from the bias: no pass that first touches the rows of y to fill them.
+                        Gemm.panel(x, m0 * in, in, mr, b, bOff, kc, w.bias, col0, 0, y, c0, out, cols, s.tile);
+                    } else {
+                        Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc, y, c0, out, cols, s.tile);
+                    }
                 }
             }
         });

@@ -106,13 +106,8 @@ final class Winograd {
                     transformInput(x, g, panel, v, 0, vXi, buf);
                     for (int m0 = r0; m0 < r1; m0 += ROWS_PER_M) {
                         int mr = Math.min(ROWS_PER_M, r1 - m0);
-                        Arrays.fill(m, 0, XI * mXi, 0);
                         for (int xi = 0; xi < XI; xi++) {
-                            for (int k0 = 0; k0 < in; k0 += Gemm.KC) {
-                                int kc = Math.min(Gemm.KC, in - k0);
-                                Gemm.panel(u, xi * uXi + m0 * in + k0, in, mr, v, xi * vXi + k0 * NR, kc,
-                                        m, xi * mXi, NR, NR, tile);
-                            }
+                            Gemm.product(u, xi * uXi + m0 * in, in, mr, v, xi * vXi, in, Gemm.ZERO, 0, 0, m, xi * mXi, NR, NR, tile);
                         }
                         transformOutput(m, mXi, g, panel, first + m0, mr, w.bias(), y, buf);
                     }
@@ -144,13 +139,8 @@ final class Winograd {
                 int o0 = t * mb, rows = Math.min(mb, out - o0);
                 transformWeights(w, o0, 0, rows, in, uXi, u, row);
                 for (int p = 0; p < panels; p++) {
-                    Arrays.fill(m, 0, XI * mXi, 0);
                     for (int xi = 0; xi < XI; xi++) {
-                        for (int k0 = 0; k0 < in; k0 += Gemm.KC) {
-                            int kc = Math.min(Gemm.KC, in - k0);
-                            Gemm.panel(u, xi * uXi + k0, in, rows, v, (p * XI + xi) * vXi + k0 * NR, kc,
-                                    m, xi * mXi, NR, NR, tile);
-                        }
+                        Gemm.product(u, xi * uXi, in, rows, v, (p * XI + xi) * vXi, in, Gemm.ZERO, 0, 0, m, xi * mXi, NR, NR, tile);
                     }
                     transformOutput(m, mXi, g, p, o0, rows, w.bias(), y, buf);
                 }

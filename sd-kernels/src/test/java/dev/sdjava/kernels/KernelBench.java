@@ -44,7 +44,7 @@ public final class KernelBench {
                     int reps = 20000 * 128 / kc;
                     report("micro 6x" + Gemm.NR + " kc=" + kc, 2.0 * 6 * Gemm.NR * kc * reps, () -> {
                         for (int i = 0; i < reps; i++) {
-                            Gemm.micro(a, 0, kc, 2 * kc, 3 * kc, 4 * kc, 5 * kc, b, 0, kc, c, 0, Gemm.NR);
+                            Gemm.micro(a, 0, kc, 2 * kc, 3 * kc, 4 * kc, 5 * kc, b, 0, kc, c, 0, Gemm.NR, c, 0, Gemm.NR);
                         }
                     });
                 }
