@@ -29,14 +29,27 @@ public final class FmaPeak {
 
     /** Measures for about {@code seconds} after a warm-up. */
     public static Result measure(int threads, double seconds) {
+        warmUp();
+        double one = best(1, seconds * 0.45);
+        double many = threads == 1 ? one : best(threads, seconds * 0.55);
+        return new Result(S.length(), one, threads, many);
+    }
+
+    /**
+     * The peak on {@code threads} threads alone, for about {@code seconds}: short enough to take again beside each
+     * measurement, since this shared machine's speed drifts by 10-30% within minutes.
+     */
+    public static double measureNow(int threads, double seconds) {
+        warmUp();
+        return best(threads, seconds);
+    }
+
+    private static void warmUp() {
         // Many short calls, counted rather than timed: on a busy machine a timed warm-up can end before C2
         // has compiled the loop, and an interpreted Vector API loop is a thousand times slower.
         for (int i = 0; i < 30_000; i++) {
             sink(fmaLoop(200, 1f));
         }
-        double one = best(1, seconds * 0.45);
-        double many = threads == 1 ? one : best(threads, seconds * 0.55);
-        return new Result(S.length(), one, threads, many);
     }
 
     /** Best GFLOP/s of repeated runs of the loop on {@code threads} threads started together. */

@@ -14,13 +14,22 @@ import java.util.regex.Pattern;
 /**
  * {@code ./sd bench kernels [--quick] [--json FILE]}: measures the FMA peak, then every {@link KernelCase}
  * under JMH (one fork per case, so one case's JIT profile cannot slow another), on each provider worth
- * comparing, and prints GFLOP/s and the fraction of the peak beside each.
+ * comparing, and prints GFLOP/s and the fraction of the peak beside each. That fraction divides by the peak
+ * measured again just before the case: the machine's speed drifts within the minutes a suite takes, and a
+ * ratio of two measurements taken together is the only figure it lets us compare.
  */
 final class KernelSuite {
-    /** One measured case. {@code millis} is NaN when the case failed; {@code error} then says why. */
-    record Row(KernelCase kase, String provider, double millis, String error) {
+    /**
+     * One measured case and the N-thread FMA peak measured just before it. {@code millis} is NaN when the case
+     * failed; {@code error} then says why.
+     */
+    record Row(KernelCase kase, String provider, double millis, double peak, String error) {
         double gflops() {
             return kase.flops() / (millis * 1e-3) * 1e-9;
+        }
+
+        double fractionOfPeak() {
+            return gflops() / peak;
         }
 
         double gbps() {
@@ -45,7 +54,7 @@ final class KernelSuite {
         int threads = BenchMain.kernelThreads();
         KernelSuite suite = new KernelSuite(options.quick(), options.only(), threads, System.out);
         FmaPeak.Result peak = measurePeak(options.quick(), threads, System.out);
-        List<Row> rows = suite.measureKernels(peak);
+        List<Row> rows = suite.measureKernels();
         if (options.json() != null) {
             Files.writeString(options.json(), Json.writeIndented(report(peak, rows)));
             System.out.println("wrote " + options.json());
@@ -66,9 +75,9 @@ final class KernelSuite {
         return peak;
     }
 
-    List<Row> measureKernels(FmaPeak.Result peak) {
-        out.printf("%-16s %-9s %-30s %10s %10s %8s %8s%n", "case", "provider", "shape", "ms/call", "GFLOP/s",
-                "of peak", "GB/s");
+    List<Row> measureKernels() {
+        out.printf("%-16s %-9s %-30s %10s %10s %8s %8s %8s%n", "case", "provider", "shape", "ms/call", "GFLOP/s",
+                "peak", "of peak", "GB/s");
         List<Row> rows = new ArrayList<>();
         for (String provider : Providers.compared()) {
             for (KernelCase c : KernelCase.values()) {
@@ -81,8 +90,8 @@ final class KernelSuite {
                 if (row.error() != null) {
                     out.printf("%-16s %-9s %-30s failed: %s%n", c.name().toLowerCase(), provider, c.shape(), row.error());
                 } else {
-                    out.printf("%-16s %-9s %-30s %10.3f %10.1f %8.3f %8.1f%n", c.name().toLowerCase(), provider,
-                            c.shape(), row.millis(), row.gflops(), row.gflops() / peak.peak(), row.gbps());
+                    out.printf("%-16s %-9s %-30s %10.3f %10.1f %8.1f %8.3f %8.1f%n", c.name().toLowerCase(), provider,
+                            c.shape(), row.millis(), row.gflops(), row.peak(), row.fractionOfPeak(), row.gbps());
                 }
             }
         }
@@ -91,11 +100,12 @@ final class KernelSuite {
     }
 
     private Row measure(KernelCase c, String provider) {
+        double peak = FmaPeak.measureNow(threads, quick ? 0.5 : 1);
         // C2 can take a few seconds of calls to compile a kernel: warm up well.
         JmhFork.Plan plan = quick ? new JmhFork.Plan(3, 3, 1) : new JmhFork.Plan(5, 5, 2);
         JmhFork.Timed t = JmhFork.median(KernelBenchmark.class, Map.of("kernelCase", c.name(), "provider", provider),
                 plan, threads);
-        return new Row(c, provider, t.millis(), t.error());
+        return new Row(c, provider, t.millis(), peak, t.error());
     }
 
     private void printSpeedups(List<Row> rows) {
@@ -123,7 +133,8 @@ final class KernelSuite {
             m.put("shape", r.kase().shape());
             m.put("ms", r.millis());
             m.put("gflops", r.gflops());
-            m.put("fraction_of_peak", r.gflops() / peak.peak());
+            m.put("peak_gflops", r.peak());
+            m.put("fraction_of_peak", r.fractionOfPeak());
             m.put("gbps", r.gbps());
             m.put("memory_bound", r.kase().memoryBound());
             if (r.error() != null) {
