@@ -81,6 +81,36 @@ public final class KernelBench {
                     }
                 });
             }
+            if ("task8".contains(only)) {
+                // One thread's share of the 3x3 1280->1280 conv at 8x8 (batch 1), modelled on one thread: 162 weight
+                // rows x 11520, widened MC x KC at a time from F16, against one packed 11520 x 64 im2col. The three
+                // variants split the time between the micro-kernel, widening, and streaming the weights from DRAM.
+                int rows = 162, kk = 11520, mc = 96, copies = 16;
+                float[] pack = Naive.random(rnd, kk * Gemm.NR), c = new float[rows * Gemm.NR];
+                float[] wide = Naive.random(rnd, Gemm.KC * mc), tile = new float[Gemm.MR * Gemm.NR];
+                short[] bits = new short[copies * rows * kk];
+                for (int i = 0; i < bits.length; i++) {
+                    bits[i] = Float.floatToFloat16((float) rnd.nextGaussian());
+                }
+                Half half = new Half(bits, false);
+                int tasks = 20;
+                for (String variant : new String[]{"micro-kernel only", "widening weights in L3", "widening weights from DRAM"}) {
+                    report("task8 " + variant + " x" + tasks, 2.0 * rows * kk * Gemm.NR * tasks, () -> {
+                        for (int task = 0; task < tasks; task++) {
+                            int base = variant.endsWith("DRAM") ? task % copies * rows * kk : 0;
+                            for (int k0 = 0; k0 < kk; k0 += Gemm.KC) {
+                                for (int m0 = 0; m0 < rows; m0 += mc) {
+                                    int mr = Math.min(mc, rows - m0);
+                                    if (!variant.startsWith("micro")) {
+                                        half.widen(base + k0 * rows + m0 * Gemm.KC, mr * Gemm.KC, wide, 0);
+                                    }
+                                    Gemm.panel(wide, 0, Gemm.KC, mr, pack, k0 * Gemm.NR, Gemm.KC, c, m0 * Gemm.NR, Gemm.NR, Gemm.NR, tile);
+                                }
+                            }
+                        }
+                    });
+                }
+            }
             if ("linear".contains(only)) {
                 for (int[] s : new int[][]{{8192, 320, 320}, {8192, 320, 2560}, {8192, 1280, 320}, {2048, 640, 640}, {154, 768, 768}, {512, 1280, 1280}}) {
                     LinearWeights w = k.prepareLinear(weights(arena, Naive.random(rnd, s[1] * s[2]), s[2], s[1]), null);
