@@ -4,10 +4,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The register-blocked core every dense kernel shares: {@code C[rows, NR] += A[rows, k0:k0+kc] · B} where
- * {@code B} is one packed panel, {@code kc} rows of {@code NR} contiguous floats. A is read in place
- * (row-major, one scalar broadcast per row and k), B is the panel the caller packed: weights once at load
- * (linear) or activations per block (convolution, an implicit im2col).
+ * The register-blocked core every dense kernel shares: {@code C[rows, NR] = S + A[rows, k0:k0+kc] · B}, S being C
+ * itself (accumulate) or one row to start from (a bias, zeros), where {@code B} is one packed panel, {@code kc}
+ * rows of {@code NR} contiguous floats. A is read in place (row-major, one scalar broadcast per row and k), B is
+ * the panel the caller packed: weights once at load (linear) or activations per block (convolution, an implicit
+ * im2col).
  *
  * <p>The micro-kernel keeps an {@code MR x NR} tile of C in {@code MR·NV} vector registers (6 x 4 vectors:
  * 24 of AVX-512's 32) and does {@code MR·NV} independent FMAs per k. Each element of C is accumulated in
