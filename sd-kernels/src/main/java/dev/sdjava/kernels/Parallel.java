@@ -21,6 +21,11 @@ public final class Parallel {
     }
 
     private static final int THREADS = configuredThreads();
+    /**
+     * How long a thread polls before it parks, waiting for work (a pool thread) or for the others (the caller):
+     * waking a parked thread took ~40 us here, against 1 us between regions that follow each other.
+     */
+    private static final long SPIN_NANOS = 100_000;
     private static final Worker[] WORKERS = startWorkers(THREADS - 1);
     /** True on a pool worker and on a caller while it runs its share of a region. */
     private static final ThreadLocal<boolean[]> INSIDE = ThreadLocal.withInitial(() -> new boolean[1]);
@@ -137,6 +142,10 @@ public final class Parallel {
         }
 
         void awaitAll() {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (remaining.get() != 0 && System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            }
             while (remaining.get() != 0) {
                 LockSupport.park(this);
             }
@@ -168,13 +177,27 @@ public final class Parallel {
         public void run() {
             INSIDE.get()[0] = true;
             while (true) {
-                Job job;
-                try {
-                    job = queue.take();
-                } catch (InterruptedException e) {
-                    continue;
+                Job job = next();
+                if (job != null) {
+                    job.work();
                 }
-                job.work();
+            }
+        }
+
+        /** The next job: polled for a while first, since the kernels of a step follow each other closely. */
+        private Job next() {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            Job job;
+            while ((job = queue.poll()) == null && System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            }
+            if (job != null) {
+                return job;
+            }
+            try {
+                return queue.take();
+            } catch (InterruptedException e) {
+                return null;
             }
         }
     }
