@@ -48,6 +48,19 @@ public final class KernelBench {
                         }
                     });
                 }
+                // A linear task's pattern: 192 rows of x, 320 floats apart, streaming from L2, and C moving through
+                // its 192 x NR block, against one KC x NR panel slice.
+                int rows = 192, in = 320, kc = Gemm.KC, reps = 100;
+                float[] a = Naive.random(rnd, rows * in), b = Naive.random(rnd, kc * Gemm.NR), c = new float[rows * Gemm.NR];
+                report("micro 6x" + Gemm.NR + " kc=" + kc + " over 192 rows of x", 2.0 * rows * Gemm.NR * kc * reps, () -> {
+                    for (int i = 0; i < reps; i++) {
+                        for (int r = 0; r < rows; r += Gemm.MR) {
+                            int a0 = r * in;
+                            Gemm.micro(a, a0, a0 + in, a0 + 2 * in, a0 + 3 * in, a0 + 4 * in, a0 + 5 * in, b, 0, kc,
+                                    c, r * Gemm.NR, Gemm.NR, c, r * Gemm.NR, Gemm.NR);
+                        }
+                    }
+                });
             }
             if ("exp".contains(only)) {
                 // "GFLOP/s" = G exp/s here.
