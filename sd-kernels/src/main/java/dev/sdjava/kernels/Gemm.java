@@ -43,8 +43,8 @@ final class Gemm {
 
     /**
      * {@code C[r, 0:cols] = S[r, 0:cols] + Σ_k A[r, k] · panel[k, 0:cols]} for {@code rows} rows; row r of A starts
-     * at {@code aOff + r·lda}, of the start S at {@code sOff + r·lds}, of C at {@code cOff + r·ldc}. S is C itself to
-     * accumulate, or one row (a bias, {@link #ZERO}) with {@code lds = 0} to start C afresh: a separate pass that
+     * at {@code aOff + r·lda}, of the start S at {@code sOff + r·lds}, of C at {@code cOff + r·ldc}. S is C itself
+     * to accumulate, or one row (a bias, {@link #ZERO}) with {@code lds = 0} to start C afresh: a separate pass that
      * first fills C cost up to 8% of a linear layer whose output does not fit in cache. Full 6-row, NR-column tiles
      * go straight to the micro-kernel; ragged edges go through {@code tile} (MR·NR floats), with A's missing rows
      * repeated.
@@ -91,7 +91,7 @@ final class Gemm {
         }
     }
 
-    /** The 6 x NR register tile, loaded from the start S and stored to C: per k, NV panel loads, 6 broadcasts and 24 FMAs. */
+    /** The 6 x NR register tile, loaded from S and stored to C: per k, NV panel loads, 6 broadcasts and 24 FMAs. */
     static void micro(float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
                       float[] b, int bOff, int kc, float[] start, int t0, int lds, float[] c, int c0, int ldc) {
         int t1 = t0 + lds, t2 = t1 + lds, t3 = t2 + lds, t4 = t3 + lds, t5 = t4 + lds;

@@ -104,11 +104,11 @@ public final class Parallel {
 
     /**
      * One parallel region: ranges claimed through a counter, tasks counted down to zero when done. Ranges shrink
-     * as the region drains ("guided" scheduling): a claim takes 1/(2·threads) of what is left, at least 1/(16·threads)
-     * of the whole. Large first ranges keep consecutive tasks, which kernels order to share data (a block of rows
-     * across weight panels), on one thread; small last ones leave no thread idle long at the end. Equal ranges of
-     * 1/(4·threads) left a thread up to a quarter of its share idle; of 1/(16·threads), the 1280 -> 320 linear
-     * read its input twice as often and lost 4%.
+     * as the region drains ("guided" scheduling): a claim takes 1/(2·threads) of what is left, at least
+     * 1/(16·threads) of the whole. Large first ranges keep consecutive tasks, which kernels order to share data
+     * (a block of rows across weight panels), on one thread; small last ones leave no thread idle long at the end.
+     * Equal ranges of 1/(4·threads) left a thread up to a quarter of its share idle; of 1/(16·threads), the
+     * 1280 -> 320 linear read its input twice as often and lost 4%.
      */
     private static final class Job {
         final Range body;

@@ -208,7 +208,7 @@ public class VectorKernels extends ScalarKernels {
                     }
                     int c0 = m0 * out + col0;
                     if (k0 == 0) {
-                        // The first K block starts from the bias: no pass that first touches the rows of y to fill them.
+                        // The first K block starts from the bias: no pass first touching y's rows to fill them.
                         Gemm.panel(x, m0 * in, in, mr, b, bOff, kc, w.bias, col0, 0, y, c0, out, cols, s.tile);
                     } else {
                         Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc, y, c0, out, cols, s.tile);
