@@ -21,11 +21,6 @@ public final class Parallel {
     }
 
     private static final int THREADS = configuredThreads();
-    /**
-     * How long a thread polls before it parks, waiting for work (a pool thread) or for the others (the caller):
-     * waking a parked thread took ~40 us here, against 1 us between regions that follow each other.
-     */
-    private static final long SPIN_NANOS = 100_000;
     private static final Worker[] WORKERS = startWorkers(THREADS - 1);
     /** True on a pool worker and on a caller while it runs its share of a region. */
     private static final ThreadLocal<boolean[]> INSIDE = ThreadLocal.withInitial(() -> new boolean[1]);
@@ -148,10 +143,6 @@ public final class Parallel {
         }
 
         void awaitAll() {
-            long spinUntil = System.nanoTime() + SPIN_NANOS;
-            while (remaining.get() != 0 && System.nanoTime() < spinUntil) {
-                Thread.onSpinWait();
-            }
             while (remaining.get() != 0) {
                 LockSupport.park(this);
             }
@@ -183,27 +174,13 @@ public final class Parallel {
         public void run() {
             INSIDE.get()[0] = true;
             while (true) {
-                Job job = next();
-                if (job != null) {
-                    job.work();
+                Job job;
+                try {
+                    job = queue.take();
+                } catch (InterruptedException e) {
+                    continue;
                 }
-            }
-        }
-
-        /** The next job: polled for a while first, since the kernels of a step follow each other closely. */
-        private Job next() {
-            long spinUntil = System.nanoTime() + SPIN_NANOS;
-            Job job;
-            while ((job = queue.poll()) == null && System.nanoTime() < spinUntil) {
-                Thread.onSpinWait();
-            }
-            if (job != null) {
-                return job;
-            }
-            try {
-                return queue.take();
-            } catch (InterruptedException e) {
-                return null;
+                job.work();
             }
         }
     }
