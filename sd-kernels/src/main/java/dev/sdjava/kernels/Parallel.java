@@ -38,16 +38,28 @@ public final class Parallel {
      * the caller; returns when all are done. An exception from any range is rethrown here.
      */
     public static void forRange(int tasks, Range body) {
+        forRange(tasks, 1, body);
+    }
+
+    /**
+     * {@link #forRange(int, Range)} with ranges made of whole groups of {@code grain} consecutive tasks (the last
+     * group may be short): tasks that share work a thread does once for them, such as packing one attention
+     * head's keys, stay on one thread.
+     */
+    public static void forRange(int tasks, int grain, Range body) {
         if (tasks <= 0) {
             return;
         }
+        if (grain < 1) {
+            throw new IllegalArgumentException("grain must be at least 1, was " + grain);
+        }
         boolean[] inside = INSIDE.get();
-        if (THREADS == 1 || tasks == 1 || inside[0]) {
+        if (THREADS == 1 || tasks <= grain || inside[0]) {
             body.run(0, tasks);
             return;
         }
-        Job job = new Job(body, tasks, Thread.currentThread());
-        int helpers = Math.min(WORKERS.length, tasks - 1);
+        Job job = new Job(body, tasks, grain, Thread.currentThread());
+        int helpers = Math.min(WORKERS.length, job.groups - 1);
         for (int i = 0; i < helpers; i++) {
             WORKERS[i].offer(job);
         }
@@ -98,40 +110,44 @@ public final class Parallel {
     }
 
     /**
-     * One parallel region: ranges claimed through a counter, tasks counted down to zero when done. Ranges shrink
-     * as the region drains ("guided" scheduling): a claim takes 1/(2·threads) of what is left, at least
-     * 1/(16·threads) of the whole. Large first ranges keep consecutive tasks, which kernels order to share data
-     * (a block of rows across weight panels), on one thread; small last ones leave no thread idle long at the end.
-     * Equal ranges of 1/(4·threads) left a thread up to a quarter of its share idle; of 1/(16·threads), the
-     * 1280 -> 320 linear read its input twice as often and lost 4%.
+     * One parallel region: ranges of groups claimed through a counter, groups counted down to zero when done.
+     * Ranges shrink as the region drains ("guided" scheduling): a claim takes 1/(2·threads) of the groups left,
+     * at least 1/(16·threads) of all. Large first ranges keep consecutive tasks, which kernels order to share
+     * data (a block of rows across weight panels), on one thread; small last ones leave no thread idle long at
+     * the end. Equal ranges of 1/(4·threads) left a thread up to a quarter of its share idle; of 1/(16·threads),
+     * the 1280 -> 320 linear read its input twice as often and lost 4%.
      */
     private static final class Job {
         final Range body;
         final int tasks;
+        final int grain;
+        final int groups;
         final int least;
         final Thread caller;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger remaining;
         volatile Throwable failure;
 
-        Job(Range body, int tasks, Thread caller) {
+        Job(Range body, int tasks, int grain, Thread caller) {
             this.body = body;
             this.tasks = tasks;
-            this.least = Math.max(1, tasks / (16 * THREADS));
+            this.grain = grain;
+            this.groups = (tasks + grain - 1) / grain;
+            this.least = Math.max(1, groups / (16 * THREADS));
             this.caller = caller;
-            this.remaining = new AtomicInteger(tasks);
+            this.remaining = new AtomicInteger(groups);
         }
 
         void work() {
             int from;
-            while ((from = next.get()) < tasks) {
-                int to = Math.min(tasks, from + Math.max(least, (tasks - from) / (2 * THREADS)));
+            while ((from = next.get()) < groups) {
+                int to = Math.min(groups, from + Math.max(least, (groups - from) / (2 * THREADS)));
                 if (!next.compareAndSet(from, to)) {
                     continue;
                 }
                 try {
                     if (failure == null) {
-                        body.run(from, to);
+                        body.run(from * grain, Math.min(tasks, to * grain));
                     }
                 } catch (Throwable t) {
                     failure = t;

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProviderTest {
 
@@ -36,5 +37,24 @@ class ProviderTest {
                 throw new ArithmeticException("boom");
             }
         }));
+    }
+
+    @Test
+    void rangesKeepWholeGroupsOfTasks() {
+        for (int[] c : new int[][]{{1000, 64}, {1000, 7}, {513, 64}, {5, 8}}) {
+            int n = c[0], grain = c[1];
+            AtomicIntegerArray seen = new AtomicIntegerArray(n);
+            Parallel.forRange(n, grain, (a, b) -> {
+                assertEquals(0, a % grain, "a range starts inside a group");
+                assertTrue(b % grain == 0 || b == n, "a range ends inside a group");
+                for (int i = a; i < b; i++) {
+                    seen.incrementAndGet(i);
+                }
+            });
+            for (int i = 0; i < n; i++) {
+                assertEquals(1, seen.get(i));
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Parallel.forRange(10, 0, (a, b) -> { }));
     }
 }
