@@ -134,7 +134,9 @@ public final class KernelBench {
             if ("conv".contains(only)) {
                 // batch, in, out, size, stride
                 for (int[] s : new int[][]{{2, 320, 320, 64, 1}, {2, 640, 640, 32, 1}, {2, 1280, 1280, 16, 1}, {2, 1280, 1280, 8, 1},
-                        {2, 320, 320, 64, 2}, {1, 128, 128, 256, 1}, {2, 320, 640, 32, 0}, {2, 2880, 320, 64, 0}}) {
+                        {1, 320, 320, 64, 1}, {1, 640, 640, 32, 1}, {2, 320, 320, 64, 2}, {2, 320, 640, 32, 0}, {2, 2880, 320, 64, 0},
+                        // the VAE decoder's levels
+                        {1, 512, 512, 64, 1}, {1, 512, 512, 128, 1}, {1, 256, 256, 256, 1}, {1, 128, 128, 512, 1}}) {
                     int ks = s[4] == 0 ? 1 : 3, stride = Math.max(1, s[4]), pad = ks / 2;
                     int o = (s[3] + 2 * pad - ks) / stride + 1;
                     ConvWeights w = k.prepareConv(weights(arena, Naive.random(rnd, s[2] * s[1] * ks * ks), s[2], s[1], ks, ks), null);
