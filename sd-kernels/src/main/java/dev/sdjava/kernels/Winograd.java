@@ -38,10 +38,12 @@ final class Winograd {
     /** Tiles per image for the weight transform to pay off (see {@link #suits}). */
     private static final int MIN_TILES = 64;
     /**
-     * Floats of transformed input V a call may keep whole to transform it once (32 MB: 2560 channels at 16x16 in a
-     * guided batch); past it V is transformed per block of output channels.
+     * Floats of transformed input V a call may keep whole to transform it once (48 MB: 1920 channels at 32x32 or
+     * 640 at 64x64 in a guided batch, with F(4x4)); past it V is transformed per block of output channels. At 32
+     * MB, 1920 -> 640 at 32x32 took the other order and ran 2-2.5x slower: U in 11 blocks, each transforming the
+     * input again, in segments of only 8 tiles.
      */
-    private static final int INPUT_BUDGET = 1 << 23;
+    private static final int INPUT_BUDGET = 3 << 22;
     /** Floats of U per task when V is kept whole (8 MB): 96 output channels of 1280, measured best of 12..192. */
     private static final int CHUNK_U = 1 << 21;
 
