@@ -33,14 +33,17 @@ final class Winograd {
     private static final int L = Gemm.L, NR = Gemm.NR;
     /** Floats of transformed weights U one call holds (16 MB): a block of output channels over all input channels. */
     private static final int WEIGHT_BUDGET = 1 << 22;
-    /** Floats of M per block of output channels: 96 rows of F(2x2, 3x3)'s 16 positions stay in L2 while read back. */
+    /**
+     * Floats of M per block of output channels: 96 rows of F(2x2, 3x3)'s 16 positions (42 of F(4x4)'s 36) stay in
+     * L2 while read back; 24 to 96 rows measured alike with F(4x4).
+     */
     private static final int M_BUDGET = 16 * 96 * NR;
     /** Tiles per image for the weight transform to pay off (see {@link #suits}). */
     private static final int MIN_TILES = 64;
     /**
      * Floats of transformed input V a call may keep whole to transform it once (48 MB: 1920 channels at 32x32 or
      * 640 at 64x64 in a guided batch, with F(4x4)); past it V is transformed per block of output channels. At 32
-     * MB, 1920 -> 640 at 32x32 took the other order and ran 2-2.5x slower: U in 11 blocks, each transforming the
+     * MB, 1920 -> 640 at 32x32 took the other order and ran 2.7x slower: U in 11 blocks, each transforming the
      * input again, in segments of only 8 tiles.
      */
     private static final int INPUT_BUDGET = 3 << 22;
@@ -118,8 +121,9 @@ final class Winograd {
     }
 
     /**
-     * The tile size for an image: F(4x4, 3x3) from {@link #MIN_TILES} of its tiles per image (32x32 pixels) up,
-     * where its 2.25x fewer multiplies than F(2x2, 3x3)'s outweigh a weight transform of 4x the weights per call.
+     * The tile size for an image: F(4x4, 3x3) from {@link #MIN_TILES} of its tiles per image (29x29 pixels) up,
+     * where its 1.8x fewer multiplies than F(2x2, 3x3)'s outweigh a weight transform of 2.25x as many floats per
+     * call: 640 -> 640 at 32x32 ran 1.3-1.5x faster at batch 1 and 2. Per image, like {@link #suits}.
      */
     static Transforms transformsFor(int height, int width) {
         return tilesPerImage(height, width, 4) >= MIN_TILES ? WinogradF4.INSTANCE : WinogradF2.INSTANCE;
