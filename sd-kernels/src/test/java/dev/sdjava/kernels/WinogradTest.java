@@ -167,6 +167,34 @@ class WinogradTest {
     }
 
     /**
+     * Images wider than a panel of tiles (NR = 64): a tile row is split between two panels, so a segment starts
+     * mid-row and the border columns of both transforms are exercised away from column 0, with either tile size.
+     */
+    @Test
+    void tileRowsSplitBetweenPanelsMatchTheDirectConvolution() {
+        Random rnd = new Random(13);
+        int[][] shapes = {{1, 33, 40, 9, 301}, {2, 36, 34, 5, 283}, {1, 35, 38, 4, 201}}; // batch, in, out, h, w
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] s : shapes) {
+                int batch = s[0], in = s[1], out = s[2], h = s[3], w = s[4];
+                float[] x = Naive.random(rnd, batch * in * h * w);
+                Tensor wt = Tensor.ofFloats(arena, weights(rnd, out, in), out, in, 3, 3);
+                Tensor bt = Tensor.ofFloats(arena, Naive.random(rnd, out), out);
+                ConvWeights cw = VECTOR.prepareConv(wt, bt);
+                assertTrue(Winograd.suits((VectorKernels.ConvRows) cw, batch, h, w, 1, 1, 1, h, w), h + "x" + w);
+                float[] want = new float[batch * out * h * w], got = new float[want.length];
+                SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), 1, 1, 1, h, w, want);
+                VECTOR.conv2d(x, batch, h, w, cw, 1, 1, 1, h, w, got);
+                double atol = Winograd.transformsFor(h, w) == WinogradF4.INSTANCE ? 4e-5 : 1e-5;
+                double worst = Naive.worst(got, want, want.length, atol, 1e-4);
+                assertTrue(worst <= 1, h + "x" + w + ": error " + worst + " times the tolerance");
+            }
+        }
+        assertEquals(WinogradF4.INSTANCE, Winograd.transformsFor(9, 301));
+        assertEquals(WinogradF2.INSTANCE, Winograd.transformsFor(4, 201));
+    }
+
+    /**
      * Odd sizes, batches whose panels span images, and both orders of work for U over the budget (V whole, V per
      * panel), with either tile size.
      */
