@@ -130,18 +130,18 @@ final class Winograd {
     }
 
     private static int tilesPerImage(int height, int width, int m) {
-        return ceilDiv(height, m) * ceilDiv(width, m);
+        return Math.ceilDiv(height, m) * Math.ceilDiv(width, m);
     }
 
     /** {@code y = conv3x3(x, w) + bias}, x {@code [batch, in, height, width]}, y {@code [batch, out, height, width]}. */
     static void conv2d(float[] x, int batch, int height, int width, VectorKernels.ConvRows w, float[] y) {
         Transforms f = transformsFor(height, width);
         int in = w.inChannels(), out = w.outChannels(), xi = f.positions;
-        int tilesX = ceilDiv(width, f.tile), perImage = tilesPerImage(height, width, f.tile), tiles = batch * perImage;
-        int panels = ceilDiv(tiles, NR);
+        int tilesX = Math.ceilDiv(width, f.tile), perImage = tilesPerImage(height, width, f.tile), tiles = batch * perImage;
+        int panels = Math.ceilDiv(tiles, NR);
         // Output channels in blocks whose U fits the budget, as few and as even as possible.
-        int blocks = ceilDiv(out, Math.max(Gemm.MR, WEIGHT_BUDGET / (xi * in)));
-        int ob = ceilDiv(ceilDiv(out, blocks), Gemm.MR) * Gemm.MR;
+        int blocks = Math.ceilDiv(out, Math.max(Gemm.MR, WEIGHT_BUDGET / (xi * in)));
+        int ob = Math.ceilDiv(Math.ceilDiv(out, blocks), Gemm.MR) * Gemm.MR;
         int rowsPerM = Math.max(Gemm.MR, M_BUDGET / (xi * NR) / Gemm.MR * Gemm.MR);
         int uXi = spaced(ob * in), vXi = spaced(in * NR), mXi = spaced(rowsPerM * NR);
         Geometry g = new Geometry(f, in, out, height, width, tilesX, perImage, tiles);
@@ -151,10 +151,10 @@ final class Winograd {
         }
         float[] u = scratch(U, xi * uXi);
         // With few panels, each panel's rows are split too, so that every thread has work.
-        int split = Math.max(1, Math.min(ceilDiv(ob, Gemm.MR), ceilDiv(2 * Parallel.threads(), panels)));
+        int split = Math.max(1, Math.min(Math.ceilDiv(ob, Gemm.MR), Math.ceilDiv(2 * Parallel.threads(), panels)));
         for (int o0 = 0; o0 < out; o0 += ob) {
-            int first = o0, rows = Math.min(ob, out - o0), perTask = ceilDiv(ceilDiv(rows, split), Gemm.MR) * Gemm.MR;
-            Parallel.forRange(ceilDiv(rows, Gemm.MR), (t0, t1) -> {
+            int first = o0, rows = Math.min(ob, out - o0), perTask = Math.ceilDiv(Math.ceilDiv(rows, split), Gemm.MR) * Gemm.MR;
+            Parallel.forRange(Math.ceilDiv(rows, Gemm.MR), (t0, t1) -> {
                 transformWeights(f, w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u,
                         scratch(WIDE, in * 9 + f.filterScratch));
             });
@@ -166,8 +166,8 @@ final class Winograd {
                     transformInput(x, g, panel, v, 0, vXi, buf);
                     for (int m0 = r0; m0 < r1; m0 += rowsPerM) {
                         int mr = Math.min(rowsPerM, r1 - m0);
-                        for (int p = 0; p < xi; p++) {
-                            Gemm.product(u, p * uXi + m0 * in, in, mr, v, p * vXi, in, Gemm.ZERO, 0, 0, m, p * mXi, NR, NR, tile);
+                        for (int q = 0; q < xi; q++) {
+                            Gemm.product(u, q * uXi + m0 * in, in, mr, v, q * vXi, in, Gemm.ZERO, 0, 0, m, q * mXi, NR, NR, tile);
                         }
                         transformOutput(m, mXi, g, panel, first + m0, mr, w.bias(), y, buf);
                     }
@@ -193,7 +193,7 @@ final class Winograd {
         });
         int mb = Math.max(Gemm.MR, CHUNK_U / (xi * in) / Gemm.MR * Gemm.MR);
         int uXi = spaced(mb * in), mXi = spaced(mb * NR);
-        Parallel.forRange(ceilDiv(out, mb), (t0, t1) -> {
+        Parallel.forRange(Math.ceilDiv(out, mb), (t0, t1) -> {
             float[] u = scratch(U, xi * uXi), m = scratch(M, xi * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
             float[] buf = scratch(ROWS, f.buffer), row = scratch(WIDE, in * 9 + f.filterScratch);
             for (int t = t0; t < t1; t++) {
@@ -219,11 +219,7 @@ final class Winograd {
      * power-of-two distance would put them all in one 12-way set).
      */
     private static int spaced(int n) {
-        return ceilDiv(n, 1024) * 1024 + Math.max(16, L);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
+        return Math.ceilDiv(n, 1024) * 1024 + Math.max(16, L);
     }
 
     /**
