@@ -55,7 +55,7 @@ class WinogradTest {
     }
 
     @Property(tries = 20)
-    void matchesTheDirectConvolution(@ForAll @IntRange(min = 32, max = 70) int in, @ForAll @IntRange(min = 32, max = 110) int out,
+    void matchesTheDirectConvolution(@ForAll @IntRange(min = 32, max = 70) int in, @ForAll @IntRange(min = 1, max = 110) int out,
                                      @ForAll @IntRange(min = 15, max = 40) int h, @ForAll @IntRange(min = 15, max = 40) int w,
                                      @ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 0, max = 2) int type,
                                      @ForAll boolean withBias, @ForAll long seed) {
@@ -99,6 +99,11 @@ class WinogradTest {
                 assertFalse(Winograd.suits(cw, batch, 14, 16, 1, 1, 1, 14, 16));
                 assertFalse(Winograd.suits(cw, batch, 32, 32, 2, 1, 1, 16, 16));
             }
+            // Any number of output channels (the VAE's last conv has 3), but at least 32 input channels.
+            var few = (VectorKernels.ConvRows) VECTOR.prepareConv(tensor(arena, DType.F16, weights(rnd, 3, 32), 3, 32, 3, 3), null);
+            assertTrue(Winograd.suits(few, 1, 512, 512, 1, 1, 1, 512, 512));
+            var shallow = (VectorKernels.ConvRows) VECTOR.prepareConv(tensor(arena, DType.F16, weights(rnd, 64, 31), 64, 31, 3, 3), null);
+            assertFalse(Winograd.suits(shallow, 1, 64, 64, 1, 1, 1, 64, 64));
         }
     }
 
