@@ -100,7 +100,7 @@ final class WinogradF2 extends Winograd.Transforms {
      */
     @Override
     void inputSegment(float[] x, int plane, int height, int width, int ty, int tx, int count,
-                             float[] v, int vAt, int xiStride, float[] buf) {
+                      float[] v, int vAt, int xiStride, float[] buf) {
         int n = 2 * count + 2, col = 2 * tx - 1, half = ROW / 2;
         for (int i = 0; i < 4; i++) {
             Winograd.paddedRow(x, plane, height, width, 2 * ty - 1 + i, col, n, buf, i * ROW);
@@ -151,7 +151,7 @@ final class WinogradF2 extends Winograd.Transforms {
      */
     @Override
     void outputSegment(float[] m, int at, int stride, int count, float bias, float[] y, int plane,
-                              int height, int width, int ty, int tx, float[] buf) {
+                       int height, int width, int ty, int tx, float[] buf) {
         int row = 2 * ty, top = plane + row * width + 2 * tx;
         int cols = Math.min(2 * count, width - 2 * tx);
         boolean bottom = row + 1 < height;

@@ -96,7 +96,7 @@ final class WinogradF4 extends Winograd.Transforms {
      */
     @Override
     void inputSegment(float[] x, int plane, int height, int width, int ty, int tx, int count,
-                             float[] v, int vAt, int xiStride, float[] buf) {
+                      float[] v, int vAt, int xiStride, float[] buf) {
         int n = 4 * count + 2, col = 4 * tx - 1, phases = 6 * ROW;
         for (int i = 0; i < 6; i++) {
             Winograd.paddedRow(x, plane, height, width, 4 * ty - 1 + i, col, n, buf, i * ROW);
@@ -124,12 +124,12 @@ final class WinogradF4 extends Winograd.Transforms {
         FloatVector d2 = FloatVector.fromArray(F, src, s2), d3 = FloatVector.fromArray(F, src, s3);
         FloatVector d4 = FloatVector.fromArray(F, src, s4), d5 = FloatVector.fromArray(F, src, s5);
         FloatVector two = FloatVector.broadcast(F, 2), threeHalves = FloatVector.broadcast(F, 1.5f);
-        FloatVector fiveHalves = FloatVector.broadcast(F, -2.5f), half = FloatVector.broadcast(F, 0.5f);
+        FloatVector minusFiveHalves = FloatVector.broadcast(F, -2.5f), half = FloatVector.broadcast(F, 0.5f), minusHalf = half.neg();
         FloatVector e = d4.sub(d2), f = d1.sub(d3);
         f.fma(threeHalves, d0.add(d4).sub(d2.mul(2))).intoArray(dst, d);
-        d2.fma(fiveHalves, d3.fma(half.neg(), d4.sub(d1))).intoArray(dst, d + dStep);
-        d3.fma(fiveHalves, d2.fma(half, d4.add(d1))).intoArray(dst, d + 2 * dStep);
-        f.fma(half.neg(), e).intoArray(dst, d + 3 * dStep);
+        d2.fma(minusFiveHalves, d3.fma(minusHalf, d4.sub(d1))).intoArray(dst, d + dStep);
+        d3.fma(minusFiveHalves, d2.fma(half, d4.add(d1))).intoArray(dst, d + 2 * dStep);
+        f.fma(minusHalf, e).intoArray(dst, d + 3 * dStep);
         f.fma(two, e).intoArray(dst, d + 4 * dStep);
         d2.sub(d4).fma(threeHalves, d1.add(d5).sub(d3.mul(2))).intoArray(dst, d + 5 * dStep);
     }
@@ -155,7 +155,7 @@ final class WinogradF4 extends Winograd.Transforms {
      */
     @Override
     void outputSegment(float[] m, int at, int stride, int count, float bias, float[] y, int plane,
-                              int height, int width, int ty, int tx, float[] buf) {
+                       int height, int width, int ty, int tx, float[] buf) {
         int top = 4 * ty, cols = Math.min(4 * count, width - 4 * tx), rows = Math.min(4, height - top), out = 24 * L;
         for (int j = 0; j < count; j += L) {
             for (int c = 0; c < 6; c++) {
