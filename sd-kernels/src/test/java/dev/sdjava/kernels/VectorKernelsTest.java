@@ -5,6 +5,7 @@ import dev.sdjava.tensor.Tensor;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
@@ -113,6 +114,31 @@ class VectorKernelsTest {
             SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), stride, padTop, padLeft, oh, ow, want);
             VECTOR.conv2d(x, batch, h, w, VECTOR.prepareConv(wt, bt), stride, padTop, padLeft, oh, ow, got);
             close("conv", got, want, want.length, 1e-4 * Math.sqrt(in * k * k), 1e-4);
+        }
+    }
+
+    /**
+     * More output channels than one block of widened weight rows (MC = 96), each with its own bias, on both orders
+     * of the implicit GEMM (by pixel blocks: 1x1 and stride 2 with 48x48 outputs, enough blocks for one task to
+     * take every channel; by channels: 8x8): every row block must start from its own channels' bias.
+     */
+    @Test
+    void convWithMoreChannelsThanARowBlockMatchesScalar() {
+        Random rnd = new Random(17);
+        int[][] shapes = {{20, 200, 8, 3, 1}, {40, 200, 48, 1, 1}, {20, 130, 96, 3, 2}}; // in, out, size, kernel, stride
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] c : shapes) {
+                int in = c[0], out = c[1], size = c[2], k = c[3], stride = c[4], pad = k / 2;
+                int o = (size + 2 * pad - k) / stride + 1;
+                float[] x = Naive.random(rnd, in * size * size);
+                Tensor wt = Tensor.ofFloats(arena, Naive.random(rnd, out * in * k * k), out, in, k, k);
+                Tensor bt = Tensor.ofFloats(arena, Naive.random(rnd, out), out);
+                float[] want = new float[out * o * o], got = new float[want.length];
+                SCALAR.conv2d(x, 1, size, size, SCALAR.prepareConv(wt, bt), stride, pad, pad, o, o, want);
+                VECTOR.conv2d(x, 1, size, size, VECTOR.prepareConv(wt, bt), stride, pad, pad, o, o, got);
+                close("conv " + in + "->" + out + " k" + k + "/" + stride + " @" + size, got, want, want.length,
+                        1e-4 * Math.sqrt(in * k * k), 1e-4);
+            }
         }
     }
 
