@@ -79,7 +79,8 @@ public class VectorKernels extends ScalarKernels {
 
     /**
      * Per-thread buffers of the dense kernels, allocated once per thread: the packed im2col block, the F32 copy
-     * of one block of 16-bit weights (a KC x NR panel slice or MC x KC rows), and the C tile of ragged edges.
+     * of one block of 16-bit weights (a KC x NR panel slice or MC x KC rows), the C tile of ragged edges, and the
+     * bias rows (MC x NR) a convolution's first K block starts from.
      */
     private record Scratch(float[] pack, float[] wide, float[] tile, float[] bias) {
     }
@@ -289,7 +290,6 @@ public class VectorKernels extends ScalarKernels {
         int yAt(int g, int out, int o) {
             return ((g / perImage()) * out + o) * pixels + first(g);
         }
-
     }
 
     /**
@@ -370,13 +370,15 @@ public class VectorKernels extends ScalarKernels {
                 a = s.wide;
                 aOff = 0;
             }
-            if (k0 == 0) {
+            boolean fromBias = k0 == 0;
+            if (fromBias) {
                 Gemm.fillRows(s.bias, 0, Gemm.NR, mr, Gemm.NR, w.bias, o0 + m0);
             }
             for (int g = g0; g < g1; g++) {
                 int yAt = panels.yAt(g, out, o0 + m0);
-                Gemm.panel(a, aOff, kc, mr, pack, at + (g - g0) * kc * Gemm.NR, kc, k0 == 0 ? s.bias : y, k0 == 0 ? 0 : yAt,
-                        k0 == 0 ? Gemm.NR : panels.pixels(), y, yAt, panels.pixels(), panels.width(g), s.tile);
+                Gemm.panel(a, aOff, kc, mr, pack, at + (g - g0) * kc * Gemm.NR, kc,
+                        fromBias ? s.bias : y, fromBias ? 0 : yAt, fromBias ? Gemm.NR : panels.pixels(),
+                        y, yAt, panels.pixels(), panels.width(g), s.tile);
             }
         }
     }
