@@ -47,6 +47,13 @@ final class Winograd {
      * input again, in segments of only 8 tiles.
      */
     private static final int INPUT_BUDGET = 3 << 22;
+    /**
+     * Blocks of U from which the input is not transformed again per block but the weights per group of panels
+     * (V over {@link #INPUT_BUDGET}): 1920 -> 640 at 48x48 (SD 2.x at 768, guided) has 11 blocks, and ran at 377
+     * GFLOP/s eff. against 790 for 640 -> 640 there; with 2 or 3 blocks (640 or 960 -> 320 at 64x64, the VAE's
+     * 512 at 128x128) the weights transformed again per group measured 10-13% slower.
+     */
+    private static final int MANY_BLOCKS = 4;
     /** Floats of U per task when V is kept whole (8 MB): 96 output channels of 1280, measured best of 12..192. */
     private static final int CHUNK_U = 1 << 21;
 
@@ -147,7 +154,7 @@ final class Winograd {
         int rowsPerM = Math.max(Gemm.MR, M_BUDGET / (xi * NR) / Gemm.MR * Gemm.MR);
         int uXi = spaced(ob * in), vXi = spaced(in * NR), mXi = spaced(rowsPerM * NR);
         Geometry g = new Geometry(f, in, out, height, width, tilesX, perImage, tiles);
-        if (blocks > 1 && (long) panels * xi * vXi <= INPUT_BUDGET) {
+        if (blocks > 1 && ((long) panels * xi * vXi <= INPUT_BUDGET || blocks >= MANY_BLOCKS)) {
             byChannelBlocks(x, g, w, y, panels, vXi);
             return;
         }
@@ -179,36 +186,41 @@ final class Winograd {
     }
 
     /**
-     * Few tiles and many channels (640 at 32x32, batch 1: U would need two blocks, V is 10 MB): V of every panel is
-     * kept for the call, and each task transforms the weights of a block of output channels into its own scratch
-     * and runs them against all panels, so that no U is written out and read back per block of the other order.
+     * Few tiles and many channels (640 at 32x32, batch 1: U would need two blocks, V is 10 MB): V is kept for as
+     * many panels as {@link #INPUT_BUDGET} holds (all of them, mostly), and each task transforms the weights of a
+     * chunk of output channels into its own scratch and runs them against those panels, so that no U is written
+     * out and read back per block of the other order. A next group of panels transforms the weights again.
      */
     private static void byChannelBlocks(float[] x, Geometry g, VectorKernels.ConvRows w, float[] y, int panels, int vXi) {
         Transforms f = g.f;
         int in = g.in, out = g.out, xi = f.positions;
-        float[] v = scratch(ALL_V, panels * xi * vXi + L);
-        Parallel.forRange(panels, (t0, t1) -> {
-            float[] buf = scratch(ROWS, f.buffer);
-            for (int p = t0; p < t1; p++) {
-                transformInput(x, g, p, v, p * xi * vXi, vXi, buf);
-            }
-        });
+        int group = (int) Math.clamp(INPUT_BUDGET / ((long) xi * vXi), 1, panels);
+        float[] v = scratch(ALL_V, group * xi * vXi + L);
         int mb = Math.max(Gemm.MR, CHUNK_U / (xi * in) / Gemm.MR * Gemm.MR);
         int uXi = spaced(mb * in), mXi = spaced(mb * NR);
-        Parallel.forRange(Math.ceilDiv(out, mb), (t0, t1) -> {
-            float[] u = scratch(U, xi * uXi), m = scratch(M, xi * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
-            float[] buf = scratch(ROWS, f.buffer), row = scratch(WIDE, in * 9 + f.filterScratch);
-            for (int t = t0; t < t1; t++) {
-                int o0 = t * mb, rows = Math.min(mb, out - o0);
-                transformWeights(f, w, o0, 0, rows, in, uXi, u, row);
-                for (int p = 0; p < panels; p++) {
-                    for (int q = 0; q < xi; q++) {
-                        Gemm.product(u, q * uXi, in, rows, v, (p * xi + q) * vXi, in, Gemm.ZERO, 0, 0, m, q * mXi, NR, NR, tile);
-                    }
-                    transformOutput(m, mXi, g, p, o0, rows, w.bias(), y, buf);
+        for (int p0 = 0; p0 < panels; p0 += group) {
+            int first = p0, count = Math.min(group, panels - p0);
+            Parallel.forRange(count, (t0, t1) -> {
+                float[] buf = scratch(ROWS, f.buffer);
+                for (int p = t0; p < t1; p++) {
+                    transformInput(x, g, first + p, v, p * xi * vXi, vXi, buf);
                 }
-            }
-        });
+            });
+            Parallel.forRange(Math.ceilDiv(out, mb), (t0, t1) -> {
+                float[] u = scratch(U, xi * uXi), m = scratch(M, xi * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
+                float[] buf = scratch(ROWS, f.buffer), row = scratch(WIDE, in * 9 + f.filterScratch);
+                for (int t = t0; t < t1; t++) {
+                    int o0 = t * mb, rows = Math.min(mb, out - o0);
+                    transformWeights(f, w, o0, 0, rows, in, uXi, u, row);
+                    for (int p = 0; p < count; p++) {
+                        for (int q = 0; q < xi; q++) {
+                            Gemm.product(u, q * uXi, in, rows, v, (p * xi + q) * vXi, in, Gemm.ZERO, 0, 0, m, q * mXi, NR, NR, tile);
+                        }
+                        transformOutput(m, mXi, g, first + p, o0, rows, w.bias(), y, buf);
+                    }
+                }
+            });
+        }
     }
 
     /** The sizes every step needs. */
