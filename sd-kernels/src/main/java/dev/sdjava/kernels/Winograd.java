@@ -18,10 +18,11 @@ import java.util.Arrays;
  * channels at a time ({@link #WEIGHT_BUDGET}) into scratch reused across calls, shared by the threads. Then each
  * task takes one panel of NR tiles: it transforms the panel's input into V (positions x in x NR floats,
  * thread-local), runs the GEMMs for its output channels, a few at a time so that M stays in L2, and writes
- * Y = Aᵀ M A + bias. When U needs several blocks but the whole V fits {@link #INPUT_BUDGET} (few tiles, many
- * channels), the order is turned round: see {@link #byChannelBlocks}. The transforms write whole vectors only:
- * lanes past a segment of tiles write V columns that a later segment, the next channel or the padding after
- * each matrix owns, and that are overwritten or never read (masked stores measured slow).
+ * Y = Aᵀ M A + bias. When U needs several blocks and the whole V fits {@link #INPUT_BUDGET} (few tiles, many
+ * channels), or U needs {@link #MANY_BLOCKS}, the order is turned round: see {@link #byChannelBlocks}. The
+ * transforms write whole vectors only: lanes past a segment of tiles write V columns that a later segment, the
+ * next channel or the padding after each matrix owns, and that are overwritten or never read (masked stores
+ * measured slow).
  *
  * <p>Determinism: each output is one fixed sequence of operations (input transform, K-ascending FMAs in KC
  * blocks, output transform) whatever thread or task computes it, and the tile size depends on the image's size
@@ -42,9 +43,9 @@ final class Winograd {
     private static final int MIN_TILES = 64;
     /**
      * Floats of transformed input V a call may keep whole to transform it once (48 MB: 1920 channels at 32x32 or
-     * 640 at 64x64 in a guided batch, with F(4x4)); past it V is transformed per block of output channels. At 32
-     * MB, 1920 -> 640 at 32x32 took the other order and ran 2.7x slower: U in 11 blocks, each transforming the
-     * input again, in segments of only 8 tiles.
+     * 640 at 64x64 in a guided batch, with F(4x4)); past it V is transformed per block of U (or per group of
+     * panels: {@link #MANY_BLOCKS}). At 32 MB, 1920 -> 640 at 32x32 took the other order and ran 2.7x slower: U
+     * in 11 blocks, each transforming the input again, in segments of only 8 tiles.
      */
     private static final int INPUT_BUDGET = 3 << 22;
     /**
