@@ -57,6 +57,14 @@ class WinogradTest {
         return Math.sqrt(num / den);
     }
 
+    /**
+     * Outputs are O(1) sums of in·9 terms of size ~1/sqrt(in·9): 1e-5 absolute is ~100 float roundings. F(4x4, 3x3)
+     * rounds several times more (see the measured test below).
+     */
+    private static double absoluteTolerance(int h, int w) {
+        return Winograd.transformsFor(h, w) == WinogradF4.INSTANCE ? 4e-5 : 1e-5;
+    }
+
     @Property(tries = 20)
     void matchesTheDirectConvolution(@ForAll @IntRange(min = 32, max = 70) int in, @ForAll @IntRange(min = 1, max = 110) int out,
                                      @ForAll @IntRange(min = 15, max = 40) int h, @ForAll @IntRange(min = 15, max = 40) int w,
@@ -75,10 +83,7 @@ class WinogradTest {
             float[] want = new float[batch * out * h * w], got = new float[want.length + 7];
             SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), 1, 1, 1, h, w, want);
             VECTOR.conv2d(x, batch, h, w, cw, 1, 1, 1, h, w, got);
-            // Outputs are O(1) sums of in·9 terms of size ~1/sqrt(in·9): 1e-5 absolute is ~100 float roundings.
-            // F(4x4, 3x3) rounds several times more (see the measured test below).
-            double atol = Winograd.transformsFor(h, w) == WinogradF4.INSTANCE ? 4e-5 : 1e-5;
-            double worst = Naive.worst(got, want, want.length, atol, 1e-4);
+            double worst = Naive.worst(got, want, want.length, absoluteTolerance(h, w), 1e-4);
             assertTrue(worst <= 1, "winograd vs direct: error " + worst + " times the tolerance");
             for (int i = want.length; i < got.length; i++) {
                 assertTrue(got[i] == 0, "conv wrote past its output");
@@ -208,8 +213,7 @@ class WinogradTest {
                 float[] want = new float[batch * out * h * w], got = new float[want.length];
                 SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), 1, 1, 1, h, w, want);
                 VECTOR.conv2d(x, batch, h, w, cw, 1, 1, 1, h, w, got);
-                double atol = Winograd.transformsFor(h, w) == WinogradF4.INSTANCE ? 4e-5 : 1e-5;
-                double worst = Naive.worst(got, want, want.length, atol, 1e-4);
+                double worst = Naive.worst(got, want, want.length, absoluteTolerance(h, w), 1e-4);
                 assertTrue(worst <= 1, h + "x" + w + ": error " + worst + " times the tolerance");
             }
         }
