@@ -42,12 +42,13 @@ final class Winograd {
     /** Tiles per image for the weight transform to pay off (see {@link #suits}). */
     private static final int MIN_TILES = 64;
     /**
-     * Floats of transformed input V a call may keep whole to transform it once (48 MB: 1920 channels at 32x32 or
-     * 640 at 64x64 in a guided batch, with F(4x4)); past it V is transformed per block of U (or per group of
+     * Floats of transformed input V a call may keep whole to transform it once (72 MB: up to 960 channels at 64x64
+     * or 1920 at 32x32 in a guided batch, with F(4x4)); past it V is transformed per block of U (or per group of
      * panels: {@link #MANY_BLOCKS}). At 32 MB, 1920 -> 640 at 32x32 took the other order and ran 2.7x slower: U
-     * in 11 blocks, each transforming the input again, in segments of only 8 tiles.
+     * in 11 blocks, each transforming the input again, in segments of only 8 tiles; at 48 MB, 960 -> 320 at 64x64
+     * (71 MB of V, U in 3 blocks) ran 1.15-1.37x slower than with V kept whole.
      */
-    private static final int INPUT_BUDGET = 3 << 22;
+    private static final int INPUT_BUDGET = 9 << 21;
     /**
      * Blocks of U from which the input is not transformed again per block but the weights per group of panels
      * (V over {@link #INPUT_BUDGET}): 1920 -> 640 at 48x48 (SD 2.x at 768, guided) has 11 blocks, and ran at 377
