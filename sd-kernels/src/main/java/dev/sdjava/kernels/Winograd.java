@@ -81,8 +81,9 @@ final class Winograd {
         }
 
         /**
-         * U = G g Gᵀ of one output channel: {@code g[0, 9·in)} its 3x3 kernels ({@link #filterScratch} floats of
-         * scratch after them), U[ξ, c] written to {@code u[uAt + ξ·stride + c]}.
+         * U = G g Gᵀ of one output channel: {@code g[0, 9·in)} its 3x3 kernels in K order ({@link ConvShape#source}:
+         * tap t of the group of L channels from c at {@code g[9c + t·L]}, one vector, the last group narrower), then
+         * {@link #filterScratch} floats of scratch; U[ξ, c] written to {@code u[uAt + ξ·stride + c]}.
          */
         abstract void filters(float[] g, int in, float[] u, int uAt, int stride);
 
@@ -249,27 +250,6 @@ final class Winograd {
             w.row(o0 + r, row, 0);
             f.filters(row, in, u, r * in, stride);
         }
-    }
-
-    /** Lane i reads input channel i of L: the 3x3 kernels are 9 floats apart. */
-    private static final int[] NINES = java.util.stream.IntStream.range(0, L).map(i -> 9 * i).toArray();
-
-    /**
-     * The 3x3 kernels of L input channels from {@code g[k]} (9 floats apart) as 9 vectors at {@code g[t, t+9L)}, tap
-     * (row r, column c) at {@code t + (3r + c)·L}. A gather inlines into thousands of C2 nodes: one method holding
-     * all nine beside a transform's arithmetic hit C2's node cutoff, left calls un-inlined and boxed every vector
-     * passed to them (megabytes of garbage per conv), so each row is its own call.
-     */
-    static void gather(float[] g, int k, int t) {
-        gatherRow(g, k, t);
-        gatherRow(g, k + 3, t + 3 * L);
-        gatherRow(g, k + 6, t + 6 * L);
-    }
-
-    private static void gatherRow(float[] g, int k, int t) {
-        FloatVector.fromArray(F, g, k, NINES, 0).intoArray(g, t);
-        FloatVector.fromArray(F, g, k + 1, NINES, 0).intoArray(g, t + L);
-        FloatVector.fromArray(F, g, k + 2, NINES, 0).intoArray(g, t + 2 * L);
     }
 
     /**

@@ -17,8 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class WinogradF2 extends Winograd.Transforms {
     private static final VectorSpecies<Float> F = Gemm.F;
     private static final int L = Gemm.L, NR = Gemm.NR;
-    /** Scratch of the vector path: the 9 gathered taps of L channels, then rows 1 and 2 of G g (6 vectors). */
-    private static final int TAPS = 15 * L;
+    /** Scratch of the vector path: rows 1 and 2 of G g for L channels (6 vectors). */
+    private static final int TAPS = 6 * L;
     /**
      * Floats per buffered input row of a segment (at most NR tiles, 2·NR + 2 columns), rounded up to whole pairs
      * of vectors; the buffer holds 4 such rows, then their 8 even/odd halves.
@@ -37,21 +37,23 @@ final class WinogradF2 extends Winograd.Transforms {
     void filters(float[] g, int in, float[] u, int uAt, int stride) {
         int c = 0, t = 9 * in;
         for (; c + L <= in; c += L) {
-            Winograd.gather(g, 9 * c, t);
-            middleRows(g, t);
-            filterTaps(g, t, u, uAt + c, stride);
-            filterTaps(g, t + 9 * L, u, uAt + c + 4 * stride, stride);
-            filterTaps(g, t + 12 * L, u, uAt + c + 8 * stride, stride);
-            filterTaps(g, t + 6 * L, u, uAt + c + 12 * stride, stride);
+            int k = 9 * c; // the group's taps: (kernel row r, column j) at k + (3r + j)·L; rows 0 and 3 of G g
+            middleRows(g, k, t);
+            filterTaps(g, k, u, uAt + c, stride);
+            filterTaps(g, t, u, uAt + c + 4 * stride, stride);
+            filterTaps(g, t + 3 * L, u, uAt + c + 8 * stride, stride);
+            filterTaps(g, k + 6 * L, u, uAt + c + 12 * stride, stride);
         }
+        // The last group, narrower: tap i of its channel c at g[9·first + i·size + c - first].
+        int first = c, size = in - first;
         for (; c < in; c++) {
-            int k = 9 * c;
+            int k = 9 * first + c - first;
             // Rows of G g: rows 0..3 of the 4x3 intermediate.
-            float a00 = g[k], a01 = g[k + 1], a02 = g[k + 2];
-            float a30 = g[k + 6], a31 = g[k + 7], a32 = g[k + 8];
+            float a00 = g[k], a01 = g[k + size], a02 = g[k + 2 * size];
+            float a30 = g[k + 6 * size], a31 = g[k + 7 * size], a32 = g[k + 8 * size];
             float e0 = a00 + a30, e1 = a01 + a31, e2 = a02 + a32;
-            float a10 = 0.5f * (e0 + g[k + 3]), a11 = 0.5f * (e1 + g[k + 4]), a12 = 0.5f * (e2 + g[k + 5]);
-            float a20 = 0.5f * (e0 - g[k + 3]), a21 = 0.5f * (e1 - g[k + 4]), a22 = 0.5f * (e2 - g[k + 5]);
+            float a10 = 0.5f * (e0 + g[k + 3 * size]), a11 = 0.5f * (e1 + g[k + 4 * size]), a12 = 0.5f * (e2 + g[k + 5 * size]);
+            float a20 = 0.5f * (e0 - g[k + 3 * size]), a21 = 0.5f * (e1 - g[k + 4 * size]), a22 = 0.5f * (e2 - g[k + 5 * size]);
             int o = uAt + c;
             filterTap(a00, a01, a02, u, o, stride);
             filterTap(a10, a11, a12, u, o + 4 * stride, stride);
@@ -60,13 +62,13 @@ final class WinogradF2 extends Winograd.Transforms {
         }
     }
 
-    /** Rows 1 and 2 of G g from the three gathered kernel rows: ½(g0 + g2 ± g1), to {@code g[t+9L, t+15L)}. */
-    private static void middleRows(float[] g, int t) {
+    /** Rows 1 and 2 of G g from the group's taps at {@code g[k]}: ½(g0 + g2 ± g1), to {@code g[t, t+6L)}. */
+    private static void middleRows(float[] g, int k, int t) {
         for (int j = 0; j < 3; j++) {
-            FloatVector e = FloatVector.fromArray(F, g, t + j * L).add(FloatVector.fromArray(F, g, t + (6 + j) * L));
-            FloatVector g1 = FloatVector.fromArray(F, g, t + (3 + j) * L);
-            e.add(g1).mul(0.5f).intoArray(g, t + (9 + j) * L);
-            e.sub(g1).mul(0.5f).intoArray(g, t + (12 + j) * L);
+            FloatVector e = FloatVector.fromArray(F, g, k + j * L).add(FloatVector.fromArray(F, g, k + (6 + j) * L));
+            FloatVector g1 = FloatVector.fromArray(F, g, k + (3 + j) * L);
+            e.add(g1).mul(0.5f).intoArray(g, t + j * L);
+            e.sub(g1).mul(0.5f).intoArray(g, t + (3 + j) * L);
         }
     }
 

@@ -24,8 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class WinogradF4 extends Winograd.Transforms {
     private static final VectorSpecies<Float> F = Gemm.F;
     private static final int L = Gemm.L, NR = Gemm.NR;
-    /** Scratch of the vector path: the 9 gathered taps of L channels, then the 6 rows of G g (18 vectors). */
-    private static final int TAPS = 27 * L;
+    /** Scratch of the vector path: the 6 rows of G g for L channels (18 vectors). */
+    private static final int TAPS = 18 * L;
     /** Floats per phase of a buffered row: tiles 0..NR and one more for the tile to the right, whole vectors. */
     private static final int PHASE = L * Math.ceilDiv(NR + 1, L);
     /** Floats per buffered input row: the 4 phases of its columns (column 4j + k is phase k's j-th). */
@@ -43,18 +43,20 @@ final class WinogradF4 extends Winograd.Transforms {
     void filters(float[] g, int in, float[] u, int uAt, int stride) {
         int c = 0, t = 9 * in;
         for (; c + L <= in; c += L) {
-            Winograd.gather(g, 9 * c, t);
-            for (int j = 0; j < 3; j++) { // columns of g: G g, row i of it at t + 9L + 3L·i
-                gColumn(g, t + j * L, 3 * L, g, t + 9 * L + j * L, 3 * L);
+            int k = 9 * c; // the group's taps: (kernel row r, column j) at k + (3r + j)·L
+            for (int j = 0; j < 3; j++) { // columns of g: G g, row i of it at t + 3L·i
+                gColumn(g, k + j * L, 3 * L, g, t + j * L, 3 * L);
             }
             for (int i = 0; i < 6; i++) { // rows of G g: (G g) Gᵀ
-                gColumn(g, t + 9 * L + 3 * L * i, L, u, uAt + c + 6 * i * stride, stride);
+                gColumn(g, t + 3 * L * i, L, u, uAt + c + 6 * i * stride, stride);
             }
         }
+        // The last group, narrower: tap i of its channel c at g[9·first + i·size + c - first].
+        int first = c, size = in - first;
         for (; c < in; c++) { // G g, 6x3, at g[t, t+18), then (G g) Gᵀ
-            int k = 9 * c;
+            int k = 9 * first + c - first;
             for (int j = 0; j < 3; j++) {
-                gScalar(g[k + j], g[k + 3 + j], g[k + 6 + j], g, t + j, 3);
+                gScalar(g[k + j * size], g[k + (3 + j) * size], g[k + (6 + j) * size], g, t + j, 3);
             }
             for (int i = 0; i < 6; i++) {
                 gScalar(g[t + 3 * i], g[t + 3 * i + 1], g[t + 3 * i + 2], u, uAt + c + 6 * i * stride, stride);
