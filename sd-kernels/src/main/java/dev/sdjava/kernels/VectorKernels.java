@@ -91,22 +91,24 @@ public class VectorKernels extends ScalarKernels {
             new float[Gemm.KC * PIXELS], new float[Gemm.KC * Math.max(Gemm.NR, MC)], new float[Gemm.MR * Gemm.NR],
             new float[MC * Gemm.NR]));
 
+    /** Pixel panels per image up to which a convolution sums K in parts ({@link #convByParts}): the 8x8 level. */
+    private static final int FEW_PANELS = 2;
     /**
-     * Pixel panels up to which a convolution packs its im2col once for all its tasks: the 8x8 level, alone or in
-     * a guided batch. At 16x16 (8 panels in a guided batch) packing per task measured faster.
+     * K blocks per part of {@link #convByParts}, at least: a 1280-channel 3x3 conv (90 blocks) sums in 7 parts; K of
+     * up to 23 blocks (the 1x1 convs at 8x8) in one, which measured 14% faster for 2560 -> 1280 than two parts.
      */
-    private static final int SHARED_PANELS = 2;
-    /** Floats of im2col packed per phase for all tasks to share (8 MB: one phase up to 1280 channels in at 8x8). */
-    private static final int SHARED_PACK = 1 << 21;
-    /** The calling thread's shared im2col buffer, grown on demand up to about {@link #SHARED_PACK} floats. */
-    private static final ThreadLocal<float[][]> SHARED = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final int PART_BLOCKS = 12;
+    /** The calling thread's buffers for {@link #convByParts}: partial sums, and an im2col all its tasks share. */
+    private static final ThreadLocal<float[][]> PARTS = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final int PARTIAL_SUMS = 0, SHARED_PACK = 1;
 
-    private static float[] sharedPack(int n) {
-        float[][] holder = SHARED.get();
-        if (holder[0].length < n) {
-            holder[0] = new float[n];
+    /** The calling thread's buffer {@code slot}, grown on demand to at least {@code n} floats. */
+    private static float[] partsBuffer(int slot, int n) {
+        float[][] holder = PARTS.get();
+        if (holder[slot].length < n) {
+            holder[slot] = new float[n];
         }
-        return holder[0];
+        return holder[slot];
     }
 
     @Override
@@ -249,11 +251,12 @@ public class VectorKernels extends ScalarKernels {
     }
 
     /**
-     * Convolution as an implicit GEMM: {@code y[o, p] = b[o] + Σ_k W[o, k] · X[k, p]} with k = (in channel, kernel
-     * row, kernel column) and X the im2col matrix, packed a K block at a time into NR-wide panels over the pixels
+     * Convolution as an implicit GEMM: {@code y[o, p] = b[o] + Σ_k W[o, k] · X[k, p]} with k one tap of one input
+     * channel (in {@link ConvShape#source}'s order) and X the im2col matrix, packed a K block at a time into NR-wide panels over the pixels
      * of all images in turn (zeros where the kernel reaches past the border). One path serves 3x3, 1x1, stride 2
-     * and asymmetric padding; each output element sums its K blocks in the same order either way it is split, so
-     * the result never depends on the split, the batch or the thread count.
+     * and asymmetric padding. Images of at most {@link #FEW_PANELS} panels sum K in parts ({@link #convByParts});
+     * the choice is per image, and within each way every output element sums its K blocks in one fixed order, so
+     * the result depends neither on the batch nor on the thread count.
      */
     @Override
     public void conv2d(float[] x, int batch, int height, int width, ConvWeights weights,
@@ -266,10 +269,10 @@ public class VectorKernels extends ScalarKernels {
         }
         ConvShape shape = new ConvShape(w.inChannels, height, width, w.kernelHeight, w.kernelWidth, stride, padTop, padLeft, outWidth);
         ConvPanels panels = new ConvPanels(shape, batch, outHeight * outWidth);
-        if (panels.count() > SHARED_PANELS) {
+        if (panels.perImage() > FEW_PANELS) {
             convByBlocks(x, w, panels, y);
         } else {
-            convByChannels(x, w, panels, y);
+            convByParts(x, w, panels, y);
         }
     }
 
@@ -340,54 +343,84 @@ public class VectorKernels extends ScalarKernels {
                 for (int k0 = 0; k0 < w.depth(); k0 += Gemm.KC) {
                     int kc = Math.min(Gemm.KC, w.depth() - k0);
                     panels.pack(x, g0, g1, k0, kc, s.pack, 0);
-                    multiply(w, k0, kc, o0, rows, panels, g0, g1, s.pack, 0, y, s);
+                    multiply(w, k0, kc, k0 == 0 ? Start.BIAS : Start.SUMS, o0, rows, panels, g0, g1, s.pack, 0, y, 0, s);
                 }
             }
         });
     }
 
     /**
-     * At most {@link #SHARED_PANELS} pixel panels (the 8x8 level): a single pixel block, so the tasks split only
-     * the output channels and all need every pixel. The im2col matrix is packed once, in phases of
-     * {@link #SHARED_PACK} floats, into a buffer all tasks read; packing it per task (up to eight times) took a
-     * quarter of the time at 8x8.
+     * Images of at most {@link #FEW_PANELS} pixel panels (the 8x8 level): every weight serves only those pixels, so
+     * the weights' stream sets the pace. The tasks split K into parts of {@link #PART_BLOCKS} K blocks, each part
+     * one contiguous run of the weights (all output channels of each of its K blocks), which the hardware
+     * prefetcher follows; split by output channels only, a task read a 40 KB piece of each K block, hundreds of
+     * KB apart (1280 -> 1280 at 8x8 ran ~10% slower so, 2-34% in alternated runs). Part 0 sums into y from the bias, the others into
+     * partial sums added to y in part order: the result depends on K alone. Where parts are few, the output
+     * channels are split too, and then the im2col is packed once for all tasks (packing it per task cost a 1x1
+     * conv 2560 -> 1280 at 8x8 ~6%); a large batch goes {@link #PIXELS} at a time. None of this changes a sum.
      */
-    private static void convByChannels(float[] x, ConvRows w, ConvPanels panels, float[] y) {
-        int out = w.outChannels, kk = w.depth(), count = panels.count(), stripe = count * Gemm.NR;
-        int rowTiles = (out + Gemm.MR - 1) / Gemm.MR, chunks = Math.min(rowTiles, 4 * Parallel.threads());
-        int chunkRows = (rowTiles + chunks - 1) / chunks * Gemm.MR;
-        int tasks = (out + chunkRows - 1) / chunkRows;
-        int depth = Math.min(kk, Math.max(1, SHARED_PACK / (Gemm.KC * stripe)) * Gemm.KC);
-        float[] shared = sharedPack(depth * stripe);
-        for (int d0 = 0; d0 < kk; d0 += depth) {
-            int from = d0, to = Math.min(kk, d0 + depth), blocks = (to - from + Gemm.KC - 1) / Gemm.KC;
-            // Block j holds rows [from + j·KC, +kc) of every panel, panel g at g·kc·NR within it.
-            Parallel.forRange(blocks * count, (t0, t1) -> {
-                for (int t = t0; t < t1; t++) {
-                    int k0 = from + t / count * Gemm.KC, kc = Math.min(Gemm.KC, kk - k0), g = t % count;
-                    panels.pack(x, g, k0, kc, shared, (k0 - from) * stripe + g * kc * Gemm.NR);
+    private static void convByParts(float[] x, ConvRows w, ConvPanels panels, float[] y) {
+        int out = w.outChannels, kk = w.depth(), size = out * panels.pixels() * panels.batch();
+        int kBlocks = Math.ceilDiv(kk, Gemm.KC), parts = Math.max(1, kBlocks / PART_BLOCKS), perPart = Math.ceilDiv(kBlocks, parts);
+        int groupPanels = PIXELS / Gemm.NR, groups = Math.ceilDiv(panels.count(), groupPanels);
+        int rowTiles = Math.ceilDiv(out, Gemm.MR);
+        int wanted = Math.clamp(Math.ceilDiv(4 * Parallel.threads(), parts * groups), 1, rowTiles);
+        int chunkRows = Math.ceilDiv(rowTiles, wanted) * Gemm.MR, chunks = Math.ceilDiv(out, chunkRows);
+        float[] partial = partsBuffer(PARTIAL_SUMS, (parts - 1) * size);
+        // Shared: block b of the im2col at b·KC·stripe, its panel g at + g·kc·NR.
+        int stripe = panels.count() * Gemm.NR;
+        float[] shared = chunks > 1 && groups == 1 ? partsBuffer(SHARED_PACK, kk * stripe) : null;
+        if (shared != null) {
+            Parallel.forRange(kBlocks, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    int k0 = b * Gemm.KC;
+                    panels.pack(x, 0, panels.count(), k0, Math.min(Gemm.KC, kk - k0), shared, k0 * stripe);
                 }
             });
-            Parallel.forRange(tasks, (t0, t1) -> {
-                Scratch s = SCRATCH.get();
-                for (int t = t0; t < t1; t++) {
-                    int o0 = t * chunkRows, rows = Math.min(chunkRows, out - o0);
-                    for (int k0 = from; k0 < to; k0 += Gemm.KC) {
-                        multiply(w, k0, Math.min(Gemm.KC, kk - k0), o0, rows, panels, 0, count, shared, (k0 - from) * stripe, y, s);
+        }
+        Parallel.forRange(parts * groups * chunks, (t0, t1) -> {
+            Scratch s = SCRATCH.get();
+            for (int t = t0; t < t1; t++) {
+                int part = t / (groups * chunks), g0 = t / chunks % groups * groupPanels;
+                int g1 = Math.min(panels.count(), g0 + groupPanels), o0 = t % chunks * chunkRows, rows = Math.min(chunkRows, out - o0);
+                float[] sums = part == 0 ? y : partial;
+                int at = part == 0 ? 0 : (part - 1) * size, first = part * perPart;
+                for (int b = first; b < Math.min(kBlocks, first + perPart); b++) {
+                    int k0 = b * Gemm.KC, kc = Math.min(Gemm.KC, kk - k0);
+                    if (shared == null) {
+                        panels.pack(x, g0, g1, k0, kc, s.pack, 0);
                     }
+                    Start start = b > first ? Start.SUMS : part == 0 ? Start.BIAS : Start.ZERO;
+                    multiply(w, k0, kc, start, o0, rows, panels, g0, g1, shared == null ? s.pack : shared,
+                            shared == null ? 0 : k0 * stripe, sums, at, s);
+                }
+            }
+        });
+        if (parts > 1) {
+            Parallel.forRange(Math.ceilDiv(size, 4096), (c0, c1) -> {
+                for (int i = c0 * 4096, end = Math.min(size, c1 * 4096); i < end; i++) {
+                    float v = y[i];
+                    for (int p = 1; p < parts; p++) {
+                        v += partial[(p - 1) * size + i];
+                    }
+                    y[i] = v;
                 }
             });
         }
     }
 
+    /** What a K block's products are added to: the bias, zeros, or the sums of the blocks before it. */
+    private enum Start { BIAS, ZERO, SUMS }
+
     /**
-     * {@code y[o0:o0+rows, panels g0:g1] += W[o0:o0+rows, k0:k0+kc] · pack} for one K block, the panels packed
-     * from {@code pack[at]} on, panel g at {@code (g - g0)·kc·NR}; the first K block starts from the bias instead
-     * of y (a pass that first filled y with it cost ~6% of a 1x1 conv at 512x512). A's rows go MC at a time,
-     * widened first when the weights are 16-bit, so that each widened block serves every panel.
+     * {@code y[o0:o0+rows, panels g0:g1] = start + W[o0:o0+rows, k0:k0+kc] · pack} for one K block, y's images
+     * from {@code y[yOff]}, the panels packed from {@code pack[at]} on, panel g at {@code (g - g0)·kc·NR}; start is
+     * the bias, zeros or y itself (a pass that first filled y with the bias cost ~6% of a 1x1 conv at 512x512).
+     * A's rows go MC at a time, widened first when the weights are 16-bit, so that each widened block serves
+     * every panel.
      */
-    private static void multiply(ConvRows w, int k0, int kc, int o0, int rows, ConvPanels panels, int g0, int g1,
-                                 float[] pack, int at, float[] y, Scratch s) {
+    private static void multiply(ConvRows w, int k0, int kc, Start start, int o0, int rows, ConvPanels panels, int g0,
+                                 int g1, float[] pack, int at, float[] y, int yOff, Scratch s) {
         int out = w.outChannels;
         for (int m0 = 0; m0 < rows; m0 += MC) {
             int mr = Math.min(MC, rows - m0);
@@ -398,14 +431,22 @@ public class VectorKernels extends ScalarKernels {
                 a = s.wide;
                 aOff = 0;
             }
-            boolean fromBias = k0 == 0;
-            if (fromBias) {
+            if (start == Start.BIAS) {
                 Gemm.fillRows(s.bias, 0, Gemm.NR, mr, Gemm.NR, w.bias, o0 + m0);
             }
             for (int g = g0; g < g1; g++) {
-                int yAt = panels.yAt(g, out, o0 + m0);
+                int yAt = yOff + panels.yAt(g, out, o0 + m0);
+                float[] from = switch (start) {
+                    case BIAS -> s.bias;
+                    case ZERO -> Gemm.ZERO;
+                    case SUMS -> y;
+                };
                 Gemm.panel(a, aOff, kc, mr, pack, at + (g - g0) * kc * Gemm.NR, kc,
-                        fromBias ? s.bias : y, fromBias ? 0 : yAt, fromBias ? Gemm.NR : panels.pixels(),
+                        from, start == Start.SUMS ? yAt : 0, switch (start) {
+                            case BIAS -> Gemm.NR;
+                            case ZERO -> 0;
+                            case SUMS -> panels.pixels();
+                        },
                         y, yAt, panels.pixels(), panels.width(g), s.tile);
             }
         }

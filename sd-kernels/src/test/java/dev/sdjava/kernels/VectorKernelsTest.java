@@ -147,15 +147,21 @@ class VectorKernelsTest {
     }
 
     /**
-     * A large batch of small images is split by pixel blocks, one image alone by output channels (see
-     * VectorKernels.conv2d): both must match the scalar reference, and give each image the same bits.
+     * Small images go by K parts (see VectorKernels.conv2d), alone or in a large batch, whose panels are shared
+     * out in groups: both must match the scalar reference and give each image the same bits, with one part (9
+     * input channels) and with several (350 in a 3x3 conv: 25 K blocks, 2 parts).
      */
     @Property(tries = 5)
     void convGivesAnImageTheSameBitsAloneAsInALargeBatch(@ForAll boolean three, @ForAll @IntRange(min = 1, max = 2) int stride,
                                                          @ForAll long seed) {
-        int batch = 160, in = 9, out = 7, h = 8, w = 8, k = three ? 3 : 1, pad = k / 2;
+        for (int in : new int[]{9, 350}) {
+            assertImagesAloneAsInABatch(three ? 3 : 1, stride, in, new Random(seed));
+        }
+    }
+
+    private static void assertImagesAloneAsInABatch(int k, int stride, int in, Random rnd) {
+        int batch = 160, out = 7, h = 8, w = 8, pad = k / 2;
         int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1, image = out * oh * ow;
-        Random rnd = new Random(seed);
         float[] x = Naive.random(rnd, batch * in * h * w);
         try (Arena arena = Arena.ofConfined()) {
             Tensor wt = Tensor.ofFloats(arena, Naive.random(rnd, out * in * k * k), out, in, k, k);
@@ -164,10 +170,10 @@ class VectorKernelsTest {
             float[] all = new float[batch * image], want = new float[all.length], one = new float[image];
             VECTOR.conv2d(x, batch, h, w, cw, stride, pad, pad, oh, ow, all);
             SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), stride, pad, pad, oh, ow, want);
-            close("conv, batch " + batch, all, want, all.length, 1e-4 * Math.sqrt(in * k * k), 1e-4);
+            close("conv, batch " + batch + ", " + in + " in", all, want, all.length, 1e-4 * Math.sqrt(in * k * k), 1e-4);
             for (int b : new int[]{0, 77, batch - 1}) {
                 VECTOR.conv2d(Arrays.copyOfRange(x, b * in * h * w, (b + 1) * in * h * w), 1, h, w, cw, stride, pad, pad, oh, ow, one);
-                assertArrayEquals(Arrays.copyOfRange(all, b * image, (b + 1) * image), one, "image " + b);
+                assertArrayEquals(Arrays.copyOfRange(all, b * image, (b + 1) * image), one, "image " + b + ", " + in + " in");
             }
         }
     }
