@@ -434,20 +434,20 @@ public class VectorKernels extends ScalarKernels {
             if (start == Start.BIAS) {
                 Gemm.fillRows(s.bias, 0, Gemm.NR, mr, Gemm.NR, w.bias, o0 + m0);
             }
+            float[] from = switch (start) {
+                case BIAS -> s.bias;
+                case ZERO -> Gemm.ZERO;
+                case SUMS -> y;
+            };
+            int fromStride = switch (start) {
+                case BIAS -> Gemm.NR;
+                case ZERO -> 0;
+                case SUMS -> panels.pixels();
+            };
             for (int g = g0; g < g1; g++) {
                 int yAt = yOff + panels.yAt(g, out, o0 + m0);
-                float[] from = switch (start) {
-                    case BIAS -> s.bias;
-                    case ZERO -> Gemm.ZERO;
-                    case SUMS -> y;
-                };
-                Gemm.panel(a, aOff, kc, mr, pack, at + (g - g0) * kc * Gemm.NR, kc,
-                        from, start == Start.SUMS ? yAt : 0, switch (start) {
-                            case BIAS -> Gemm.NR;
-                            case ZERO -> 0;
-                            case SUMS -> panels.pixels();
-                        },
-                        y, yAt, panels.pixels(), panels.width(g), s.tile);
+                Gemm.panel(a, aOff, kc, mr, pack, at + (g - g0) * kc * Gemm.NR, kc, from, start == Start.SUMS ? yAt : 0,
+                        fromStride, y, yAt, panels.pixels(), panels.width(g), s.tile);
             }
         }
     }
