@@ -361,7 +361,9 @@ public class VectorKernels extends ScalarKernels {
      */
     private static void convByParts(float[] x, ConvRows w, ConvPanels panels, float[] y) {
         int out = w.outChannels, kk = w.depth(), size = out * panels.pixels() * panels.batch();
-        int kBlocks = Math.ceilDiv(kk, Gemm.KC), parts = Math.max(1, kBlocks / PART_BLOCKS), perPart = Math.ceilDiv(kBlocks, parts);
+        // As even as whole blocks allow, and none empty (169 blocks: 13 parts of 13, not 14 with the last empty).
+        int kBlocks = Math.ceilDiv(kk, Gemm.KC), perPart = Math.ceilDiv(kBlocks, Math.max(1, kBlocks / PART_BLOCKS));
+        int parts = Math.ceilDiv(kBlocks, perPart);
         int groupPanels = PIXELS / Gemm.NR, groups = Math.ceilDiv(panels.count(), groupPanels);
         int rowTiles = Math.ceilDiv(out, Gemm.MR);
         int wanted = Math.clamp(Math.ceilDiv(4 * Parallel.threads(), parts * groups), 1, rowTiles);

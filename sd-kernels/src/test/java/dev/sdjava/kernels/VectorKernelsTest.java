@@ -178,6 +178,27 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * K in many parts, one after another on the same partial-sum buffers: 2560 channels (3x3: 180 K blocks, 15
+     * parts of 12), then 2400 (169 blocks: 14 parts would leave the last empty, its stale sums from the call
+     * before added in).
+     */
+    @Test
+    void convSumsEveryPartOfALongK() {
+        int out = 7, h = 8, w = 8;
+        Random rnd = new Random(11);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int in : new int[]{2560, 2400}) {
+                Tensor wt = Tensor.ofFloats(arena, Naive.random(rnd, out * in * 9), out, in, 3, 3);
+                Tensor bt = Tensor.ofFloats(arena, Naive.random(rnd, out), out);
+                float[] x = Naive.random(rnd, in * h * w), want = new float[out * h * w], got = new float[want.length];
+                SCALAR.conv2d(x, 1, h, w, SCALAR.prepareConv(wt, bt), 1, 1, 1, h, w, want);
+                VECTOR.conv2d(x, 1, h, w, VECTOR.prepareConv(wt, bt), 1, 1, 1, h, w, got);
+                close("conv, " + in + " in", got, want, got.length, 1e-4 * Math.sqrt(in * 9), 1e-4);
+            }
+        }
+    }
+
     @Property(tries = 40)
     void attentionMatchesScalar(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 3) int heads,
                                 @ForAll @IntRange(min = 1, max = 150) int queries, @ForAll @IntRange(min = 1, max = 211) int keys,
