@@ -95,7 +95,7 @@ public class VectorKernels extends ScalarKernels {
     private static final int FEW_PANELS = 2;
     /**
      * K blocks per part of {@link #convByParts}, at least: a 1280-channel 3x3 conv (90 blocks) sums in 7 parts; K of
-     * up to 23 blocks (the 1x1 convs at 8x8) in one, which measured 14% faster for 2560 -> 1280 than two parts.
+     * up to 23 blocks (the 1x1 convs at 8x8) in one, which measured 6-14% faster for 2560 -> 1280 than two parts.
      */
     private static final int PART_BLOCKS = 12;
     /** The calling thread's buffers for {@link #convByParts}: partial sums, and an im2col all its tasks share. */
