@@ -351,11 +351,11 @@ public class VectorKernels extends ScalarKernels {
 
     /**
      * Images of at most {@link #FEW_PANELS} pixel panels (the 8x8 level): every weight serves only those pixels, so
-     * the weights' stream sets the pace. The tasks split K into parts of {@link #PART_BLOCKS} K blocks, each part
-     * one contiguous run of the weights (all output channels of each of its K blocks), which the hardware
-     * prefetcher follows; split by output channels only, a task read a 40 KB piece of each K block, hundreds of
-     * KB apart (1280 -> 1280 at 8x8 ran ~10% slower so, 2-34% in alternated runs). Part 0 sums into y from the bias, the others into
-     * partial sums added to y in part order: the result depends on K alone. Where parts are few, the output
+     * the weights' stream sets the pace. The tasks split K into parts of at least {@link #PART_BLOCKS} K blocks,
+     * each part one contiguous run of the weights (all output channels of each of its K blocks), which the
+     * hardware prefetcher follows; split by output channels only, a task read a 40 KB piece of each K block,
+     * hundreds of KB apart (1280 -> 1280 at 8x8 ran ~10% slower so, 2-34% in alternated runs). Part 0 sums into
+     * y from the bias, the others into partial sums added to y in part order: the result depends on K alone. Where parts are few, the output
      * channels are split too, and then the im2col is packed once for all tasks (packing it per task cost a 1x1
      * conv 2560 -> 1280 at 8x8 ~6%); a large batch goes {@link #PIXELS} at a time. None of this changes a sum.
      */
