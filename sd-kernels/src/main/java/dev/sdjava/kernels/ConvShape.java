@@ -35,9 +35,12 @@ record ConvShape(int inChannels, int height, int width, int kernelHeight, int ke
         int nr = Gemm.NR, taps = kernelHeight * kernelWidth;
         // Stride 1 with "same" width: a tap's row of the im2col matrix is the input plane shifted (see shifted).
         boolean shift = stride == 1 && outWidth == width;
+        // Row k0's place in the K order (source's arithmetic), then stepped row by row: dividing for every row
+        // took most of the packing where rows are short (8x8 images).
+        int span = GROUP * taps, first = k0 / span * GROUP, size = Math.min(GROUP, inChannels - first);
+        int channel = k0 % span % size, tap = k0 % span / size, dr = tap / kernelWidth, dc = tap % kernelWidth;
         for (int k = 0; k < kc; k++) {
-            int from = source(k0 + k, inChannels, taps), tap = from % taps;
-            int plane = xOff + (from / taps) * height * width, dr = tap / kernelWidth, dc = tap % kernelWidth;
+            int plane = xOff + (first + channel) * height * width;
             for (int q = 0; q * nr < np; q++) {
                 int dst = at + (q * kc + k) * nr, count = Math.min(nr, np - q * nr);
                 int p = p0 + q * nr;
@@ -51,6 +54,19 @@ record ConvShape(int inChannels, int height, int width, int kernelHeight, int ke
                     }
                 }
                 Arrays.fill(pack, dst + count, dst + nr, 0);
+            }
+            if (++channel == size) {
+                channel = 0;
+                if (++dc == kernelWidth) {
+                    dc = 0;
+                    dr++;
+                }
+                if (++tap == taps) {
+                    tap = 0;
+                    dr = 0;
+                    first += GROUP;
+                    size = Math.min(GROUP, inChannels - first);
+                }
             }
         }
     }
@@ -72,9 +88,8 @@ record ConvShape(int inChannels, int height, int width, int kernelHeight, int ke
             // Output columns [bad0, bad1) read past the left (dcol < 0) or right (dcol > 0) edge.
             int bad0 = dcol < 0 ? 0 : Math.max(0, width - dcol), bad1 = dcol < 0 ? Math.min(width, -dcol) : width;
             for (int rowStart = p - p % width; rowStart < p + count; rowStart += width) {
-                int from = Math.max(p, rowStart + bad0), to = Math.min(p + count, rowStart + bad1);
-                if (from < to) {
-                    Arrays.fill(pack, dst + from - p, dst + to - p, 0);
+                for (int q = Math.max(p, rowStart + bad0), to = Math.min(p + count, rowStart + bad1); q < to; q++) {
+                    pack[dst + q - p] = 0;
                 }
             }
         }
