@@ -89,7 +89,7 @@ final class ProfilingKernels {
     static int kind(String method) {
         return switch (method) {
             case "conv2d" -> 0;
-            case "linear" -> 1;
+            case "linear", "geglu" -> 1;
             case "attention", "softmax" -> 2;
             case "groupNorm", "layerNorm" -> 3;
             default -> 4;
@@ -102,6 +102,10 @@ final class ProfilingKernels {
             case "linear" -> {
                 LinearWeights w = (LinearWeights) a[2];
                 yield Flops.linear((int) a[1], w.inFeatures(), w.outFeatures());
+            }
+            case "geglu" -> { // the value and the gate projection
+                LinearWeights w = (LinearWeights) a[2];
+                yield 2 * Flops.linear((int) a[1], w.inFeatures(), w.outFeatures());
             }
             case "conv2d" -> {
                 ConvWeights w = (ConvWeights) a[4];

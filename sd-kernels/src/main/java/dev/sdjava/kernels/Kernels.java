@@ -46,6 +46,13 @@ public interface Kernels {
     void linear(float[] x, int rows, LinearWeights w, float[] y);
 
     /**
+     * GEGLU (Shazeer, 2020), the transformer feed-forward's gated projection: {@code y[rows, n] = (x·Vᵀ + b_v) ·
+     * gelu(x·Gᵀ + b_g)} (exact GELU), with {@code value} V and {@code gate} G both {@code [n, in]} (the two halves
+     * of diffusers' {@code ff.net.0.proj}). The 2n-wide projection is never written out whole.
+     */
+    void geglu(float[] x, int rows, LinearWeights value, LinearWeights gate, float[] y);
+
+    /**
      * 2-D convolution over NCHW {@code x[batch, in, height, width]} into {@code y[batch, out, outHeight, outWidth]}:
      * {@code y[o, r, c] = b[o] + Σ w[o, i, dr, dc] · x[i, r·stride - padTop + dr, c·stride - padLeft + dc]}, reading
      * zeros outside the input. Symmetric padding p: padTop = padLeft = p and the usual output size; the VAE's
@@ -91,8 +98,6 @@ public interface Kernels {
     /** CLIP's {@code x·sigmoid(1.702·x)}. */
     void quickGelu(float[] x, int n, float[] y);
 
-    /** GEGLU: {@code x[rows, 2·dim] = (a | g)} → {@code y[rows, dim] = a · gelu(g)} (exact GELU). */
-    void geglu(float[] x, int rows, int dim, float[] y);
 
     /** {@code y = a + b}. y may alias a or b. */
     void add(float[] a, float[] b, int n, float[] y);

@@ -55,11 +55,33 @@ public class ScalarKernels implements Kernels {
         Parallel.forRange(rows, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 for (int o = 0; o < out; o++) {
-                    float s = 0;
-                    for (int i = 0; i < in; i++) {
-                        s = Math.fma(x[r * in + i], w.w[o * in + i], s);
-                    }
-                    y[r * out + o] = s + w.bias[o];
+                    y[r * out + o] = dot(x, r * in, w, o);
+                }
+            }
+        });
+    }
+
+    /** Output {@code o} of a linear layer for the row of x at {@code at}: its weight row · x + its bias. */
+    private static float dot(float[] x, int at, Dense w, int o) {
+        int in = w.inFeatures;
+        float s = 0;
+        for (int i = 0; i < in; i++) {
+            s = Math.fma(x[at + i], w.w[o * in + i], s);
+        }
+        return s + w.bias[o];
+    }
+
+    @Override
+    public void geglu(float[] x, int rows, LinearWeights value, LinearWeights gate, float[] y) {
+        Dense v = as(value, Dense.class), g = as(gate, Dense.class);
+        checkGeglu(v, g);
+        int in = v.inFeatures, n = v.outFeatures;
+        need(x, (long) rows * in, "geglu input x");
+        need(y, (long) rows * n, "geglu output y");
+        Parallel.forRange(rows, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                for (int o = 0; o < n; o++) {
+                    y[r * n + o] = dot(x, r * in, v, o) * gelu(dot(x, r * in, g, o));
                 }
             }
         });
@@ -265,17 +287,6 @@ public class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void geglu(float[] x, int rows, int dim, float[] y) {
-        need(x, 2L * rows * dim, "geglu x");
-        need(y, (long) rows * dim, "geglu y");
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < dim; j++) {
-                y[r * dim + j] = x[2 * r * dim + j] * gelu(x[2 * r * dim + dim + j]);
-            }
-        }
-    }
-
-    @Override
     public void add(float[] a, float[] b, int n, float[] y) {
         need2(a, b, n, "add");
         need(y, n, "add y");
@@ -459,6 +470,15 @@ public class ScalarKernels implements Kernels {
     static void need2(float[] x, float[] y, long n, String what) {
         need(x, n, what + " x");
         need(y, n, what + " y");
+    }
+
+    /** GEGLU's two halves must be projections of the same size from the same input. */
+    static void checkGeglu(LinearWeights value, LinearWeights gate) {
+        if (value.inFeatures() != gate.inFeatures() || value.outFeatures() != gate.outFeatures()) {
+            throw new IllegalArgumentException("geglu: the value weights are [" + value.outFeatures() + ", "
+                    + value.inFeatures() + "] but the gate weights [" + gate.outFeatures() + ", " + gate.inFeatures()
+                    + "]; both halves must have one shape");
+        }
     }
 
     static void checkAffine(float[] gamma, float[] beta, int n, String what) {

@@ -81,15 +81,16 @@ public class VectorKernels extends ScalarKernels {
 
     /**
      * Per-thread buffers of the dense kernels, allocated once per thread: the packed im2col block, the F32 copy
-     * of one block of 16-bit weights (a KC x NR panel slice or MC x KC rows), the C tile of ragged edges, and the
-     * bias rows (MC x NR) a convolution's first K block starts from.
+     * of one block of 16-bit weights (a KC x NR panel slice or MC x KC rows), the C tile of ragged edges, the
+     * bias rows (MC x NR) a convolution's first K block starts from, and a GEGLU task's value and gate products
+     * (LINEAR_ROWS x 2·NR).
      */
-    private record Scratch(float[] pack, float[] wide, float[] tile, float[] bias) {
+    private record Scratch(float[] pack, float[] wide, float[] tile, float[] bias, float[] products) {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(
             new float[Gemm.KC * PIXELS], new float[Gemm.KC * Math.max(Gemm.NR, MC)], new float[Gemm.MR * Gemm.NR],
-            new float[MC * Gemm.NR]));
+            new float[MC * Gemm.NR], new float[LINEAR_ROWS * 2 * Gemm.NR]));
 
     /** Pixel panels per image up to which a convolution sums K in parts ({@link #convByParts}): the 8x8 level. */
     private static final int FEW_PANELS = 2;
@@ -191,48 +192,92 @@ public class VectorKernels extends ScalarKernels {
     // ---- dense ----
 
     /**
-     * {@code y = x Wᵀ + b} as GEMM with A = x read in place and B = the weight panels. A task is one block of
-     * rows times one panel: its C block (rows x NR) stays in L2 across all K blocks, and consecutive tasks of a
-     * thread share the block of x. Row blocks shrink when there are few rows (CLIP: 77) so that every thread
-     * gets several tasks.
+     * {@code y = x Wᵀ + b} as GEMM with A = x read in place and B = the weight panels, a task per block of rows and
+     * panel ({@link #forEachPanel}) writing its rows x NR block of y.
      */
     @Override
     public void linear(float[] x, int rows, LinearWeights weights, float[] y) {
         Panels w = as(weights, Panels.class);
-        int in = w.inFeatures, out = w.outFeatures, nr = Gemm.NR;
+        int in = w.inFeatures, out = w.outFeatures;
         need(x, (long) rows * in, "linear input x");
         need(y, (long) rows * out, "linear output y");
-        int panels = (out + nr - 1) / nr, tiles = (rows + Gemm.MR - 1) / Gemm.MR;
+        forEachPanel(x, rows, in, out, (m0, mr, p, s) -> panelProduct(x, m0, mr, w, p, y, m0 * out + p * Gemm.NR, out, s));
+    }
+
+    /**
+     * GEGLU as one GEMM pass: a task computes the same panel of the value and of the gate projection into its own
+     * block ({@code products}: each row's NR values, then its NR gates), still in L2, and writes {@code value ·
+     * gelu(gate)} to y. The two-pass way wrote the 2n-wide projection to memory and read it back (84 MB for a
+     * guided 512x512 image at the first level), then wrote y. Sums run as in {@link #linear}: each half is bit for
+     * bit what {@code linear} gives.
+     */
+    @Override
+    public void geglu(float[] x, int rows, LinearWeights value, LinearWeights gate, float[] y) {
+        Panels v = as(value, Panels.class), g = as(gate, Panels.class);
+        checkGeglu(v, g);
+        int in = v.inFeatures, n = v.outFeatures, nr = Gemm.NR;
+        need(x, (long) rows * in, "geglu input x");
+        need(y, (long) rows * n, "geglu output y");
+        forEachPanel(x, rows, in, n, (m0, mr, p, s) -> {
+            panelProduct(x, m0, mr, v, p, s.products, 0, 2 * nr, s);
+            panelProduct(x, m0, mr, g, p, s.products, nr, 2 * nr, s);
+            int col0 = p * nr, cols = Math.min(nr, n - col0);
+            for (int r = 0; r < mr; r++) {
+                gegluRow(s.products, 2 * nr * r, 2 * nr * r + nr, cols, y, (m0 + r) * n + col0);
+            }
+        });
+    }
+
+    /** One task of a dense layer: rows {@code [m0, m0 + mr)} of x against weight panel p. */
+    private interface PanelTask {
+        void run(int m0, int mr, int p, Scratch s);
+    }
+
+    /**
+     * Runs {@code task} for every block of rows of x and panel of {@code out} outputs, in parallel. A block's tasks
+     * follow one another on a thread, sharing its rows of x, read ahead before its first panel ({@link #readAhead});
+     * each task's C block (rows x NR) stays in L2 across all K blocks. Row blocks shrink when there are few rows
+     * (CLIP: 77) so that every thread gets several tasks.
+     */
+    private static void forEachPanel(float[] x, int rows, int in, int out, PanelTask task) {
+        int panels = (out + Gemm.NR - 1) / Gemm.NR, tiles = (rows + Gemm.MR - 1) / Gemm.MR;
         int wanted = Math.max(1, (4 * Parallel.threads() + panels - 1) / panels);
         int blockRows = Math.min(LINEAR_ROWS, (tiles + wanted - 1) / wanted * Gemm.MR);
         int mBlocks = (rows + blockRows - 1) / blockRows;
         Parallel.forRange(mBlocks * panels, (t0, t1) -> {
             Scratch s = SCRATCH.get();
             for (int t = t0; t < t1; t++) {
-                int m0 = (t / panels) * blockRows, mr = Math.min(blockRows, rows - m0);
-                int p = t % panels, col0 = p * nr, cols = Math.min(nr, out - col0);
+                int m0 = (t / panels) * blockRows, mr = Math.min(blockRows, rows - m0), p = t % panels;
                 if (t == t0 || p == 0) {
                     s.tile[0] = readAhead(x, m0 * in, mr * in);
                 }
-                for (int k0 = 0; k0 < in; k0 += Gemm.KC) {
-                    int kc = Math.min(Gemm.KC, in - k0);
-                    float[] b = w.panels;
-                    int bOff = (p * in + k0) * nr;
-                    if (w.half != null) {
-                        w.half.widen(bOff, kc * nr, s.wide, 0);
-                        b = s.wide;
-                        bOff = 0;
-                    }
-                    int c0 = m0 * out + col0;
-                    if (k0 == 0) {
-                        // The first K block starts from the bias: no pass first touching y's rows to fill them.
-                        Gemm.panel(x, m0 * in, in, mr, b, bOff, kc, w.bias, col0, 0, y, c0, out, cols, s.tile);
-                    } else {
-                        Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc, y, c0, out, cols, s.tile);
-                    }
-                }
+                task.run(m0, mr, p, s);
             }
         });
+    }
+
+    /**
+     * {@code C[0:mr, 0:cols] = x[m0:m0+mr] · (panel p of W)ᵀ + b}, C's rows {@code ldc} apart from {@code cOff}, cols
+     * the panel's width: a K block at a time, 16-bit weights widened per block.
+     */
+    private static void panelProduct(float[] x, int m0, int mr, Panels w, int p, float[] c, int cOff, int ldc, Scratch s) {
+        int in = w.inFeatures, nr = Gemm.NR, col0 = p * nr, cols = Math.min(nr, w.outFeatures - col0);
+        for (int k0 = 0; k0 < in; k0 += Gemm.KC) {
+            int kc = Math.min(Gemm.KC, in - k0);
+            float[] b = w.panels;
+            int bOff = (p * in + k0) * nr;
+            if (w.half != null) {
+                w.half.widen(bOff, kc * nr, s.wide, 0);
+                b = s.wide;
+                bOff = 0;
+            }
+            if (k0 == 0) {
+                // The first K block starts from the bias: no pass first touching C's rows to fill them.
+                Gemm.panel(x, m0 * in, in, mr, b, bOff, kc, w.bias, col0, 0, c, cOff, ldc, cols, s.tile);
+            } else {
+                Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc, c, cOff, ldc, cols, s.tile);
+            }
+        }
     }
 
     /**
@@ -575,17 +620,6 @@ public class VectorKernels extends ScalarKernels {
     }
 
     @Override
-    public void geglu(float[] x, int rows, int dim, float[] y) {
-        need(x, 2L * rows * dim, "geglu x");
-        need(y, (long) rows * dim, "geglu y");
-        Parallel.forRange(rows, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                geglu(x, 2 * r * dim, dim, y, r * dim);
-            }
-        });
-    }
-
-    @Override
     public void add(float[] a, float[] b, int n, float[] y) {
         need2(a, b, n, "add");
         need(y, n, "add y");
@@ -769,17 +803,17 @@ public class VectorKernels extends ScalarKernels {
         }
     }
 
-    /** One row: {@code y[yAt + j] = x[at + j] · gelu(x[at + dim + j])}. */
-    static void geglu(float[] x, int at, int dim, float[] y, int yAt) {
+    /** One row: {@code y[yAt + j] = c[valueAt + j] · gelu(c[gateAt + j])} for j below n. */
+    static void gegluRow(float[] c, int valueAt, int gateAt, int n, float[] y, int yAt) {
         int j = 0;
-        for (; j + L <= dim; j += L) {
-            FloatVector g = VMath.gelu(FloatVector.fromArray(F, x, at + dim + j));
-            FloatVector.fromArray(F, x, at + j).mul(g).intoArray(y, yAt + j);
+        for (; j + L <= n; j += L) {
+            FloatVector g = VMath.gelu(FloatVector.fromArray(F, c, gateAt + j));
+            FloatVector.fromArray(F, c, valueAt + j).mul(g).intoArray(y, yAt + j);
         }
-        if (j < dim) {
-            var m = F.indexInRange(j, dim);
-            FloatVector g = VMath.gelu(FloatVector.fromArray(F, x, at + dim + j, m));
-            FloatVector.fromArray(F, x, at + j, m).mul(g).intoArray(y, yAt + j, m);
+        if (j < n) {
+            var m = F.indexInRange(j, n);
+            FloatVector g = VMath.gelu(FloatVector.fromArray(F, c, gateAt + j, m));
+            FloatVector.fromArray(F, c, valueAt + j, m).mul(g).intoArray(y, yAt + j, m);
         }
     }
 

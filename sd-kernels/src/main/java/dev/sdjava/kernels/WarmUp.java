@@ -44,6 +44,7 @@ final class WarmUp {
                     break;
                 }
                 k.linear(rows, 7, linear, out);
+                k.geglu(rows, 7, linear, linear, out);
                 // Two images take the per-block convolution path, the strided one's 16 pixels the shared-pack one.
                 k.conv2d(x, 2, 10, 10, conv, 1, 1, 1, 10, 10, y);
                 k.conv2d(x, 1, 10, 10, conv, 2, 0, 0, 4, 4, y);
@@ -57,7 +58,6 @@ final class WarmUp {
                 k.gelu(x, x.length, scratch);
                 k.geluTanh(x, x.length, scratch);
                 k.quickGelu(x, x.length, scratch);
-                k.geglu(x, 4, 50, scratch);
                 k.add(x, scratch, x.length, scratch);
                 k.mul(x, scratch, x.length, scratch);
                 k.bf16ToF32(bits, bits.length, scratch);

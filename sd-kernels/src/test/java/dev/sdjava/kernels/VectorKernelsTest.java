@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -50,6 +51,48 @@ class VectorKernelsTest {
             VECTOR.linear(x, rows, VECTOR.prepareLinear(wt, bt), got);
             close("linear", got, want, want.length, 1e-4 * Math.sqrt(in), 1e-4);
             assertTrue(got[rows * out] == 0, "linear wrote past its output");
+        }
+    }
+
+    /**
+     * GEGLU in one pass against its scalar twin, and bit for bit against what it fuses: the two halves through
+     * {@code linear}, then gelu and the product.
+     */
+    @Property(tries = 30)
+    void gegluMatchesScalarAndTheTwoPassWay(@ForAll @IntRange(min = 1, max = 200) int rows, @ForAll @IntRange(min = 1, max = 300) int in,
+                                             @ForAll @IntRange(min = 1, max = 150) int n, @ForAll boolean withBias,
+                                             @ForAll boolean f16, @ForAll long seed) {
+        Random rnd = new Random(seed);
+        DType dtype = f16 ? DType.F16 : DType.F32;
+        float[] w = Naive.random(rnd, 2 * n * in), b = Naive.random(rnd, 2 * n), x = Naive.random(rnd, rows * in);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor wt = weights(arena, dtype, w, 2 * n, in), bt = withBias ? weights(arena, dtype, b, 2 * n) : null;
+            Tensor valueW = wt.slice(0, n), gateW = wt.slice(n, 2 * n);
+            Tensor valueB = withBias ? bt.slice(0, n) : null, gateB = withBias ? bt.slice(n, 2 * n) : null;
+            float[] want = new float[rows * n], got = new float[rows * n + 5];
+            SCALAR.geglu(x, rows, SCALAR.prepareLinear(valueW, valueB), SCALAR.prepareLinear(gateW, gateB), want);
+            LinearWeights value = VECTOR.prepareLinear(valueW, valueB), gate = VECTOR.prepareLinear(gateW, gateB);
+            VECTOR.geglu(x, rows, value, gate, got);
+            close("geglu", got, want, want.length, 1e-4 * Math.sqrt(in), 1e-4);
+            assertTrue(got[rows * n] == 0, "geglu wrote past its output");
+            float[] a = new float[rows * n], g = new float[rows * n];
+            VECTOR.linear(x, rows, value, a);
+            VECTOR.linear(x, rows, gate, g);
+            VECTOR.gelu(g, g.length, g);
+            VECTOR.mul(a, g, a.length, a);
+            assertArrayEquals(a, Arrays.copyOf(got, rows * n));
+        }
+    }
+
+    @Test
+    void gegluNamesHalvesOfDifferentShapes() {
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(3);
+            LinearWeights value = VECTOR.prepareLinear(weights(arena, DType.F32, Naive.random(rnd, 8 * 5), 8, 5), null);
+            LinearWeights gate = VECTOR.prepareLinear(weights(arena, DType.F32, Naive.random(rnd, 7 * 5), 7, 5), null);
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> VECTOR.geglu(new float[10], 2, value, gate, new float[16]));
+            assertTrue(e.getMessage().contains("[8, 5]") && e.getMessage().contains("[7, 5]"), e.getMessage());
         }
     }
 
@@ -249,7 +292,7 @@ class VectorKernelsTest {
             x[i] *= 30; // the far tails of the activations too
         }
         float[] want = new float[n + 1], got = new float[n + 1];
-        for (String op : new String[]{"silu", "gelu", "geluTanh", "quickGelu", "add", "mul", "scale", "geglu", "bias"}) {
+        for (String op : new String[]{"silu", "gelu", "geluTanh", "quickGelu", "add", "mul", "scale", "bias"}) {
             for (ScalarKernels k : new ScalarKernels[]{SCALAR, VECTOR}) {
                 float[] y = k == SCALAR ? want : got;
                 switch (op) {
@@ -260,7 +303,6 @@ class VectorKernelsTest {
                     case "add" -> k.add(x, b, n, y);
                     case "mul" -> k.mul(x, b, n, y);
                     case "scale" -> k.scale(x, -0.37f, n, y);
-                    case "geglu" -> k.geglu(x, n / (2 * dim), dim, y);
                     default -> {
                         System.arraycopy(x, 0, y, 0, n);
                         k.addChannelBias(y, 1, n / dim, dim, b);
