@@ -18,6 +18,8 @@ public enum KernelCase {
     LINEAR_QKV(new Linear(4096, 320, 320), true),
     /** The feed-forward GEGLU projection (to 2·1280). */
     LINEAR_GEGLU(new Linear(4096, 320, 2560), false),
+    /** What the U-Net runs for that projection: both halves at once, then value · gelu(gate) ({@code Kernels.geglu}). */
+    GEGLU(new Geglu(4096, 320, 1280), false),
     /** The feed-forward down projection after GEGLU. */
     LINEAR_FF_OUT(new Linear(4096, 1280, 320), false),
     /** Cross-attention K (or V) projection of the 77 CLIP tokens. */
@@ -108,6 +110,32 @@ public enum KernelCase {
             float[] x = random(rnd, rows * in);
             float[] y = new float[rows * out];
             return () -> k.linear(x, rows, w, y);
+        }
+    }
+
+    private record Geglu(int rows, int in, int inner) implements Op {
+        public String kind() {
+            return "linear";
+        }
+
+        public String shape() {
+            return rows + "x" + in + " -> 2x" + inner + " -> " + inner;
+        }
+
+        public double flops() {
+            return Flops.linear(rows, in, 2 * inner);
+        }
+
+        public double bytes() {
+            return 4.0 * ((double) rows * in + 2.0 * in * inner + (double) rows * inner);
+        }
+
+        public Runnable prepare(Kernels k, Arena arena, SplittableRandom rnd) {
+            LinearWeights value = k.prepareLinear(f16(arena, rnd, 1.0 / in, inner, in), f16(arena, rnd, 0.0025, inner));
+            LinearWeights gate = k.prepareLinear(f16(arena, rnd, 1.0 / in, inner, in), f16(arena, rnd, 0.0025, inner));
+            float[] x = random(rnd, rows * in);
+            float[] y = new float[rows * inner];
+            return () -> k.geglu(x, rows, value, gate, y);
         }
     }
 
