@@ -98,7 +98,6 @@ public interface Kernels {
     /** CLIP's {@code x·sigmoid(1.702·x)}. */
     void quickGelu(float[] x, int n, float[] y);
 
-
     /** {@code y = a + b}. y may alias a or b. */
     void add(float[] a, float[] b, int n, float[] y);
 
