@@ -22,7 +22,7 @@ final class FeedForward {
 
     static FeedForward load(Kernels k, Weights w, String prefix, int dim) {
         int inner = Params.dim(w, prefix + ".net.2.weight", 1);
-        LinearWeights[] halves = Params.linearHalves(k, w, prefix + ".net.0.proj", dim, 2 * inner);
+        LinearWeights[] halves = Params.linearHalves(k, w, prefix + ".net.0.proj", dim, inner);
         return new FeedForward(k, halves[0], halves[1], Params.linear(k, w, prefix + ".net.2", inner, dim), inner);
     }
 

@@ -27,16 +27,14 @@ final class Params {
     }
 
     /**
-     * {@code name.weight [out, in]} and its bias as two layers of {@code out / 2} outputs each, its first and its
+     * {@code name.weight [2·half, in]} and its bias as two layers of {@code half} outputs each, its first and its
      * second half of rows: a projection whose output is split in two, as GEGLU's value and gate.
      */
-    static LinearWeights[] linearHalves(Kernels k, Weights w, String name, int in, int out) {
+    static LinearWeights[] linearHalves(Kernels k, Weights w, String name, int in, int half) {
         Tensor weight = w.get(name + ".weight");
-        if (weight.rank() != 2 || weight.dim(0) != out || weight.dim(1) != in || out % 2 != 0) {
-            throw mismatch(name + ".weight", weight, "[" + out + ", " + in + "] with an even first dimension");
-        }
+        int out = 2 * half;
+        check(name + ".weight", weight, out, in);
         Tensor bias = bias(w, name, out);
-        int half = out / 2;
         LinearWeights first = k.prepareLinear(weight.slice(0, half), bias == null ? null : bias.slice(0, half));
         LinearWeights second = k.prepareLinear(weight.slice(half, out), bias == null ? null : bias.slice(half, out));
         return consumed(new LinearWeights[]{first, second}, weight, bias);
