@@ -62,13 +62,7 @@ final class ResnetBlock {
         float[] normed = y.length >= normedSize ? y : ws.take(normedSize);
         norm1.forward(x, batch, spatial, true, normed);
         float[] h = ws.take((long) batch * out * spatial);
-        conv1.forward(normed, batch, height, width, h);
-        if (timeEmbProj != null) {
-            float[] bias = ws.take((long) batch * out);
-            k.linear(timeEmb, batch, timeEmbProj, bias);
-            k.addChannelBias(h, batch, out, spatial, bias);
-        }
-        norm2.forward(h, batch, spatial, true, h);
+        hidden(normed, batch, height, width, timeEmb, h, ws);
         conv2.forward(h, batch, height, width, y);
         float[] residual = x;
         if (shortcut != null) {
@@ -77,5 +71,39 @@ final class ResnetBlock {
         }
         k.add(residual, y, batch * out * spatial, y);
         ws.release(mark);
+    }
+
+    /**
+     * As {@link #forward}, with the same results, but x is the caller's to lose (it holds garbage after). With a
+     * shortcut conv that narrows the channels, the residual goes to y first, then x is normalised in place and
+     * takes conv2's output: beside x and y only one buffer of the output's width is taken, where {@link #forward}
+     * needs y or a temporary as wide as the input (the VAE decoder's 256 -> 128 resnet at 512x512: 256 MiB).
+     */
+    void forwardSpendingInput(float[] x, int batch, int height, int width, float[] timeEmb, float[] y, Workspace ws) {
+        int spatial = height * width;
+        long size = (long) batch * out * spatial;
+        if (shortcut == null || x.length < size) {
+            forward(x, batch, height, width, timeEmb, y, ws);
+            return;
+        }
+        int mark = ws.mark();
+        shortcut.forward(x, batch, height, width, y);
+        norm1.forward(x, batch, spatial, true, x);
+        float[] h = ws.take(size);
+        hidden(x, batch, height, width, timeEmb, h, ws);
+        conv2.forward(h, batch, height, width, x);
+        k.add(y, x, (int) size, y);
+        ws.release(mark);
+    }
+
+    /** {@code h = silu(norm2(conv1(normed) + time))}: the block's middle, between its two convolutions. */
+    private void hidden(float[] normed, int batch, int height, int width, float[] timeEmb, float[] h, Workspace ws) {
+        conv1.forward(normed, batch, height, width, h);
+        if (timeEmbProj != null) {
+            float[] bias = ws.take((long) batch * out);
+            k.linear(timeEmb, batch, timeEmbProj, bias);
+            k.addChannelBias(h, batch, out, height * width, bias);
+        }
+        norm2.forward(h, batch, height * width, true, h);
     }
 }

@@ -154,7 +154,13 @@ public final class VaeDecoder {
         requireLength("image", image, (long) batch * config.outChannels() * imageSize(height) * imageSize(width));
     }
 
-    /** The network, its scratch taken from the workspace above its current mark and released back to it. */
+    /**
+     * The network, its scratch taken from the workspace above its current mark and released back to it. Every stage
+     * after post_quant_conv reads one of two activation buffers and writes the other, each sized for the largest
+     * activation it receives ({@link #capacities}), so the widest (the last upsampler's: 256 channels at 512x512)
+     * sizes one buffer, not both. The upsamplers resize a band of rows at a time and the resnets may spend their
+     * input: 594 MiB of activations for a 512x512 decode, 696 before.
+     */
     private void forward(float[] latents, int batch, int height, int width, float[] image, Probe probe) {
         int mark = ws.mark();
         int latent = config.latentChannels();
@@ -164,63 +170,75 @@ public final class VaeDecoder {
         for (int i = 0; i < n; i++) {
             z[i] = latents[i] / scalingFactor;
         }
-        float[] cur = ws.take(capacity(batch, height, width));
-        float[] next = ws.take(capacity(batch, height, width));
-        postQuantConv.forward(z, batch, height, width, next);
-        probe.record("post_quant_conv", -1, next, n);
+        long[] capacities = capacities(batch, height, width);
+        float[] cur = ws.take(capacities[0]);
+        float[] next = ws.take(capacities[1]);
+        postQuantConv.forward(z, batch, height, width, cur);
+        probe.record("post_quant_conv", -1, cur, n);
         int h = height;
         int w = width;
-        convIn.forward(next, batch, h, w, cur);
-        probe.record("conv_in", -1, cur, batch * convIn.out * h * w);
-        mid.forward(cur, batch, h, w, next, ws);
-        float[] swap = cur;
-        cur = next;
-        next = swap;
+        convIn.forward(cur, batch, h, w, next);
+        probe.record("conv_in", -1, next, batch * convIn.out * h * w);
+        mid.forward(next, batch, h, w, cur, ws);
         int channels = convIn.out;
         probe.record("mid_block", -1, cur, batch * channels * h * w);
         for (int i = 0; i < upBlocks.length; i++) {
             UpBlock block = upBlocks[i];
             for (ResnetBlock resnet : block.resnets) {
-                resnet.forward(cur, batch, h, w, null, next, ws);
-                swap = cur;
+                resnet.forwardSpendingInput(cur, batch, h, w, null, next, ws);
+                float[] swap = cur;
                 cur = next;
                 next = swap;
                 channels = resnet.out;
             }
             if (block.upsampler != null) {
-                block.upsampler.forward(cur, batch, h, w, 2 * h, 2 * w, cur, next); // next is free: no third full-size buffer
+                block.upsampler.forwardInBands(cur, batch, h, w, next, ws);
+                float[] swap = cur;
+                cur = next;
+                next = swap;
                 h *= 2;
                 w *= 2;
             }
             probe.record("up_blocks", i, cur, batch * channels * h * w);
         }
-        normOut.forward(cur, batch, h * w, true, next);
-        convOut.forward(next, batch, h, w, image);
+        normOut.forward(cur, batch, h * w, true, cur);
+        convOut.forward(cur, batch, h, w, image);
         ws.release(mark);
     }
 
     /**
-     * Drops the activation buffers kept for the next call (about 640 MiB at 512x512), e.g. before another network
+     * Drops the activation buffers kept for the next call (about 590 MiB at 512x512), e.g. before another network
      * runs; the next call allocates them again.
      */
     public void releaseBuffers() {
         ws.clear();
     }
 
-    /** The largest activation between conv_in and conv_out. */
-    private long capacity(int batch, int height, int width) {
+    /**
+     * The floats each of {@link #forward}'s two buffers must hold: its stages in order, each writing the buffer the
+     * one before did not (post_quant_conv the first).
+     */
+    private long[] capacities(int batch, int height, int width) {
         long spatial = (long) height * width;
-        long capacity = (long) batch * convIn.out * spatial;
+        long[] need = {(long) batch * config.latentChannels() * spatial, 0};
+        int at = 1;
+        int channels = convIn.out;
+        for (int stage = 0; stage < 2; stage++, at ^= 1) { // conv_in, then the mid block
+            need[at] = Math.max(need[at], batch * channels * spatial);
+        }
         for (UpBlock block : upBlocks) {
             for (ResnetBlock resnet : block.resnets) {
-                capacity = Math.max(capacity, (long) batch * Math.max(resnet.in, resnet.out) * spatial);
+                channels = resnet.out;
+                need[at] = Math.max(need[at], batch * channels * spatial);
+                at ^= 1;
             }
             if (block.upsampler != null) {
                 spatial *= 4;
-                capacity = Math.max(capacity, (long) batch * block.resnets[block.resnets.length - 1].out * spatial);
+                need[at] = Math.max(need[at], batch * channels * spatial);
+                at ^= 1;
             }
         }
-        return capacity;
+        return need;
     }
 
     static void requireLength(String name, float[] array, long length) {
