@@ -28,14 +28,10 @@ final class Upsample {
     /** {@code y[batch, channels, outHeight, outWidth]}; y may alias x (x is read only by the resize). */
     void forward(float[] x, int batch, int height, int width, int outHeight, int outWidth, float[] y, Workspace ws) {
         int mark = ws.mark();
-        forward(x, batch, height, width, outHeight, outWidth, y, ws.take((long) batch * conv.in * outHeight * outWidth));
+        float[] resized = ws.take((long) batch * conv.in * outHeight * outWidth);
+        k.upsampleNearest(x, batch * conv.in, height, width, outHeight, outWidth, resized);
+        conv.forward(resized, batch, outHeight, outWidth, y);
         ws.release(mark);
-    }
-
-    /** As above, resizing into {@code scratch}, which must alias neither x nor y: for callers that have a spare buffer. */
-    void forward(float[] x, int batch, int height, int width, int outHeight, int outWidth, float[] y, float[] scratch) {
-        k.upsampleNearest(x, batch * conv.in, height, width, outHeight, outWidth, scratch);
-        conv.forward(scratch, batch, outHeight, outWidth, y);
     }
 
     /**
