@@ -56,8 +56,8 @@ final class ResnetBlock {
     void forward(float[] x, int batch, int height, int width, float[] timeEmb, float[] y, Workspace ws) {
         int spatial = height * width;
         int mark = ws.mark();
-        // y is free until conv2 writes it, so the normalised input goes there when it fits (the VAE's buffers are
-        // sized for its widest activation): one full-size buffer less at the VAE decoder's 512x512 levels.
+        // y is free until conv2 writes it, so the normalised input goes there when it fits (whenever the block keeps
+        // or widens the channels): one full-size buffer less.
         long normedSize = (long) batch * in * spatial;
         float[] normed = y.length >= normedSize ? y : ws.take(normedSize);
         norm1.forward(x, batch, spatial, true, normed);
