@@ -7,6 +7,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -554,6 +555,48 @@ public class VectorKernels extends ScalarKernels {
                 normalizeRow(x, at, dim, mean, rstd, g, b, y);
             }
         });
+    }
+
+    /** A doubled row's lanes: each value of a vector's first half twice, then each of its second half. */
+    private static final VectorShuffle<Float> FIRST_HALF_TWICE = VectorShuffle.fromOp(F, i -> i / 2);
+    private static final VectorShuffle<Float> SECOND_HALF_TWICE = VectorShuffle.fromOp(F, i -> (L + i) / 2);
+
+    /**
+     * Planes in parallel. An exact doubling (every upsampler of SD's U-Net and VAE) writes each output row from
+     * vectors of its input row, each value twice, and copies it to the row below; other sizes take the scalar
+     * index table. The VAE decoder's last one, 256 planes to 512x512, took 49 ms on one thread.
+     */
+    @Override
+    public void upsampleNearest(float[] x, int planes, int height, int width, int outHeight, int outWidth, float[] y) {
+        if (outHeight != 2 * height || outWidth != 2 * width) {
+            super.upsampleNearest(x, planes, height, width, outHeight, outWidth, y);
+            return;
+        }
+        need(x, (long) planes * height * width, "upsampleNearest x");
+        need(y, (long) planes * outHeight * outWidth, "upsampleNearest y");
+        Parallel.forRange(planes, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                for (int r = 0; r < height; r++) {
+                    int to = (p * outHeight + 2 * r) * outWidth;
+                    doubleRow(x, (p * height + r) * width, width, y, to);
+                    System.arraycopy(y, to, y, to + outWidth, outWidth);
+                }
+            }
+        });
+    }
+
+    /** {@code y[to + 2c] = y[to + 2c + 1] = x[from + c]} for c below width. */
+    private static void doubleRow(float[] x, int from, int width, float[] y, int to) {
+        int c = 0;
+        for (; c + L <= width; c += L) {
+            FloatVector v = FloatVector.fromArray(F, x, from + c);
+            v.rearrange(FIRST_HALF_TWICE).intoArray(y, to + 2 * c);
+            v.rearrange(SECOND_HALF_TWICE).intoArray(y, to + 2 * c + L);
+        }
+        for (; c < width; c++) {
+            y[to + 2 * c] = x[from + c];
+            y[to + 2 * c + 1] = x[from + c];
+        }
     }
 
     /** Side of the square tiles a transposition moves at a time: a tile of x and one of y stay in L1. */

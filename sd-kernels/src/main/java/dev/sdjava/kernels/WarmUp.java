@@ -54,6 +54,7 @@ final class WarmUp {
                 k.layerNorm(x, 5, 80, 1e-5f, null, null, scratch);
                 k.softmax(scratch, 5, 80);
                 k.toTokens(x, 2, 4, 100, scratch);
+                k.upsampleNearest(x, 1, 2, 20, 4, 40, scratch);
                 k.silu(x, x.length, scratch);
                 k.gelu(x, x.length, scratch);
                 k.geluTanh(x, x.length, scratch);

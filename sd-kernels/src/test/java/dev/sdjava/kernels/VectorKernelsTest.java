@@ -326,6 +326,19 @@ class VectorKernelsTest {
         assertArrayEquals(x, back);
     }
 
+    /** Exact doublings take the vector path, other sizes the scalar one; both must copy the same values. */
+    @Property(tries = 30)
+    void upsampleMatchesScalar(@ForAll @IntRange(min = 1, max = 5) int planes, @ForAll @IntRange(min = 1, max = 40) int height,
+                               @ForAll @IntRange(min = 1, max = 70) int width, @ForAll boolean doubling, @ForAll long seed) {
+        float[] x = Naive.random(new Random(seed), planes * height * width);
+        int outHeight = doubling ? 2 * height : height + 3, outWidth = doubling ? 2 * width : 3 * width - 1;
+        float[] want = new float[planes * outHeight * outWidth], got = new float[want.length + 1];
+        SCALAR.upsampleNearest(x, planes, height, width, outHeight, outWidth, want);
+        VECTOR.upsampleNearest(x, planes, height, width, outHeight, outWidth, got);
+        assertArrayEquals(want, Arrays.copyOf(got, want.length));
+        assertTrue(got[want.length] == 0, "upsample wrote past its output");
+    }
+
     @Property(tries = 10)
     void oneThreadAndAllThreadsGiveIdenticalResults(@ForAll @IntRange(min = 1, max = 200) int rows,
                                                     @ForAll @IntRange(min = 1, max = 300) int n, @ForAll long seed) {
