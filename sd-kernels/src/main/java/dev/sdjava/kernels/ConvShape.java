@@ -35,10 +35,11 @@ record ConvShape(int inChannels, int height, int width, int kernelHeight, int ke
         int nr = Gemm.NR, taps = kernelHeight * kernelWidth;
         // Stride 1 with "same" width: a tap's row of the im2col matrix is the input plane shifted (see shifted).
         boolean shift = stride == 1 && outWidth == width;
-        // Row k0's place in the K order (source's arithmetic), then stepped row by row: dividing for every row
-        // took most of the packing where rows are short (8x8 images).
-        int span = GROUP * taps, first = k0 / span * GROUP, size = Math.min(GROUP, inChannels - first);
-        int channel = k0 % span % size, tap = k0 % span / size, dr = tap / kernelWidth, dc = tap % kernelWidth;
+        // Row k0's channel and tap from source, then stepped row by row: calling source for every row (its
+        // divisions) took most of the packing where rows are short (8x8 images).
+        int from = source(k0, inChannels, taps), tap = from % taps, first = from / taps / GROUP * GROUP;
+        int channel = from / taps - first, size = Math.min(GROUP, inChannels - first);
+        int dr = tap / kernelWidth, dc = tap % kernelWidth;
         for (int k = 0; k < kc; k++) {
             int plane = xOff + (first + channel) * height * width;
             for (int q = 0; q * nr < np; q++) {
