@@ -13,10 +13,10 @@ import dev.sdjava.model.Weights;
 import dev.sdjava.model.diffusion.Goldens.Source;
 import dev.sdjava.tensor.Tensor;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -180,23 +180,12 @@ class UNetTest {
         // GEGLU's projection, split into its value and gate halves at load, a row short.
         String proj = "down_blocks.0.attentions.0.transformer_blocks.0.ff.net.0.proj.weight";
         Weights weights = checkpoint.unet();
-        Weights shortProj = new Weights() {
-            @Override
-            public Tensor get(String name) {
-                Tensor t = weights.get(name);
-                return name.equals(proj) ? t.slice(0, t.dim(0) - 1) : t;
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return weights.contains(name);
-            }
-
-            @Override
-            public Set<String> names() {
-                return weights.names();
-            }
-        };
+        Map<String, Tensor> tensors = new HashMap<>();
+        for (String name : weights.names()) {
+            Tensor t = weights.get(name);
+            tensors.put(name, name.equals(proj) ? t.slice(0, t.dim(0) - 1) : t);
+        }
+        Weights shortProj = Weights.of(tensors, "tiny-sd1 with a short projection");
         e = assertThrows(IllegalArgumentException.class, () -> UNet.load(shortProj, c, AttentionHeads.perLevel(2), Kernels.get()));
         assertTrue(e.getMessage().contains(proj) && e.getMessage().contains("[255, 32]"), e.getMessage());
     }
