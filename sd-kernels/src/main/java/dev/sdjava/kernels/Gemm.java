@@ -24,8 +24,10 @@ final class Gemm {
     static final int NV = 4;
     static final int NR = NV * L;
     /**
-     * Depth of one K block: an NR-wide panel slice of KC rows is reused across all rows of a block, and at
-     * 128 (32 KB with 16 lanes) it stays in L1 beside A's rows; 256 (64 KB) streamed from L2, ~8% slower.
+     * Depth of one K block of the convolutions: an NR-wide panel slice of KC rows is reused across all rows of a
+     * block, and at 128 (32 KB with 16 lanes) it stays in L1 beside A's rows; 256 (64 KB) streamed from L2, ~8%
+     * slower. Linear layers, whose C tiles would otherwise go back to memory per block, take deeper ones
+     * ({@code VectorKernels.LINEAR_KC}).
      */
     static final int KC = 128;
 
