@@ -77,19 +77,12 @@ public class VectorKernels extends ScalarKernels {
      * where widening took a tenth of a transformer block; 384 were up to 5% slower at 4096 rows.
      */
     private static final int LINEAR_ROWS = 192;
-    /**
-     * Deepest K block of a linear task; K is split into equal blocks no deeper ({@link #linearDepth}). A 320 x NR
-     * panel slice (80 KB) streams from L2, but C's tile then stays in registers across all of a 320-wide layer's K
-     * instead of being stored and reloaded per block, and no shallow last block is left: SD's 320-, 640- and
-     * 1280-wide layers ran 1-3% faster than with 128-deep blocks (alternated in one JVM, 10 rounds each).
-     */
-    private static final int LINEAR_KC = 320;
     /** Output pixels per convolution task: the packed activation block, KC x PIXELS floats, stays in L2. */
     private static final int PIXELS = 4 * Gemm.NR;
 
     /**
      * Per-thread buffers of the dense kernels, allocated once per thread: the packed im2col block, the F32 copy
-     * of one block of 16-bit weights (a LINEAR_KC x NR panel slice or MC x KC rows), the C tile of ragged edges, the
+     * of one block of 16-bit weights (a DEEP_KC x NR panel slice or MC x KC rows), the C tile of ragged edges, the
      * bias rows (MC x NR) a convolution's first K block starts from, and a GEGLU task's value and gate products
      * (LINEAR_ROWS x 2·NR).
      */
@@ -97,7 +90,7 @@ public class VectorKernels extends ScalarKernels {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(
-            new float[Gemm.KC * PIXELS], new float[Math.max(LINEAR_KC * Gemm.NR, Gemm.KC * MC)], new float[Gemm.MR * Gemm.NR],
+            new float[Gemm.KC * PIXELS], new float[Math.max(Gemm.DEEP_KC * Gemm.NR, Gemm.KC * MC)], new float[Gemm.MR * Gemm.NR],
             new float[MC * Gemm.NR], new float[LINEAR_ROWS * 2 * Gemm.NR]));
 
     /** Pixel panels per image up to which a convolution sums K in parts ({@link #convByParts}): the 8x8 level. */
@@ -271,9 +264,9 @@ public class VectorKernels extends ScalarKernels {
      */
     private static void panelProduct(float[] x, int m0, int mr, Panels w, int p, float[] c, int cOff, int ldc, Scratch s) {
         int in = w.inFeatures, nr = Gemm.NR, col0 = p * nr, cols = Math.min(nr, w.outFeatures - col0);
-        int depth = linearDepth(in);
-        for (int k0 = 0; k0 < in; k0 += depth) {
-            int kc = Math.min(depth, in - k0);
+        int block = Gemm.deepBlock(in);
+        for (int k0 = 0; k0 < in; k0 += block) {
+            int kc = Math.min(block, in - k0);
             float[] b = w.panels;
             int bOff = (p * in + k0) * nr;
             if (w.half != null) {
@@ -288,11 +281,6 @@ public class VectorKernels extends ScalarKernels {
                 Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc, c, cOff, ldc, cols, s.tile);
             }
         }
-    }
-
-    /** The K block depth of a linear layer with {@code in} inputs: equal blocks of at most {@link #LINEAR_KC}. */
-    private static int linearDepth(int in) {
-        return Math.ceilDiv(in, Math.ceilDiv(in, LINEAR_KC));
     }
 
     /**

@@ -40,10 +40,10 @@ class VectorKernelsTest {
 
     /**
      * Against the scalar twin, and bit for bit against one FMA chain per output from its bias in k order: however
-     * the kernel blocks K (up to 700 inputs: one to three blocks), no sum is regrouped.
+     * the kernel blocks K (up to 1400 inputs: one to three blocks), no sum is regrouped.
      */
     @Property(tries = 40)
-    void linearMatchesScalar(@ForAll @IntRange(min = 1, max = 29) int rows, @ForAll @IntRange(min = 1, max = 700) int in,
+    void linearMatchesScalar(@ForAll @IntRange(min = 1, max = 29) int rows, @ForAll @IntRange(min = 1, max = 1400) int in,
                              @ForAll @IntRange(min = 1, max = 150) int out, @ForAll boolean withBias,
                              @ForAll @IntRange(min = 0, max = 2) int type, @ForAll long seed) {
         Random rnd = new Random(seed);
@@ -74,7 +74,7 @@ class VectorKernelsTest {
      * {@code linear}, then gelu and the product.
      */
     @Property(tries = 30)
-    void gegluMatchesScalarAndTheTwoPassWay(@ForAll @IntRange(min = 1, max = 200) int rows, @ForAll @IntRange(min = 1, max = 700) int in,
+    void gegluMatchesScalarAndTheTwoPassWay(@ForAll @IntRange(min = 1, max = 200) int rows, @ForAll @IntRange(min = 1, max = 1000) int in,
                                              @ForAll @IntRange(min = 1, max = 150) int n, @ForAll boolean withBias,
                                              @ForAll boolean f16, @ForAll long seed) {
         Random rnd = new Random(seed);
@@ -114,7 +114,7 @@ class VectorKernelsTest {
     /** 16-bit weights stay 16-bit and are widened per block: exactly what F32 weights of the same values give. */
     @Property(tries = 20)
     void halfWeightsGiveTheSameBitsAsTheirF32Values(@ForAll @IntRange(min = 1, max = 20) int rows,
-                                                    @ForAll @IntRange(min = 1, max = 700) int in,
+                                                    @ForAll @IntRange(min = 1, max = 1400) int in,
                                                     @ForAll @IntRange(min = 1, max = 100) int out, @ForAll boolean bf16,
                                                     @ForAll long seed) {
         Random rnd = new Random(seed);

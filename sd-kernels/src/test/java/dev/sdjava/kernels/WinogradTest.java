@@ -200,8 +200,19 @@ class WinogradTest {
      */
     @Test
     void tileRowsSplitBetweenPanelsMatchTheDirectConvolution() {
-        Random rnd = new Random(13);
-        int[][] shapes = {{1, 33, 40, 9, 301}, {2, 36, 34, 5, 283}, {1, 35, 38, 4, 201}}; // batch, in, out, h, w
+        assertMatchesTheDirectConvolution(new Random(13), new int[][]{{1, 33, 40, 9, 301}, {2, 36, 34, 5, 283}, {1, 35, 38, 4, 201}});
+        assertEquals(WinogradF4.INSTANCE, Winograd.transformsFor(9, 301));
+        assertEquals(WinogradF2.INSTANCE, Winograd.transformsFor(4, 201));
+    }
+
+    /** More input channels than one K block of the products ({@link Gemm#DEEP_KC}): two and three blocks. */
+    @Test
+    void channelsDeeperThanOneBlockMatchTheDirectConvolution() {
+        assertMatchesTheDirectConvolution(new Random(17), new int[][]{{2, 700, 13, 32, 32}, {1, 1300, 7, 16, 16}});
+    }
+
+    /** Each {batch, in, out, h, w}, which Winograd must take, against the scalar direct convolution. */
+    private static void assertMatchesTheDirectConvolution(Random rnd, int[][] shapes) {
         try (Arena arena = Arena.ofConfined()) {
             for (int[] s : shapes) {
                 int batch = s[0], in = s[1], out = s[2], h = s[3], w = s[4];
@@ -214,11 +225,9 @@ class WinogradTest {
                 SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), 1, 1, 1, h, w, want);
                 VECTOR.conv2d(x, batch, h, w, cw, 1, 1, 1, h, w, got);
                 double worst = Naive.worst(got, want, want.length, absoluteTolerance(h, w), 1e-4);
-                assertTrue(worst <= 1, h + "x" + w + ": error " + worst + " times the tolerance");
+                assertTrue(worst <= 1, in + " x " + h + "x" + w + ": error " + worst + " times the tolerance");
             }
         }
-        assertEquals(WinogradF4.INSTANCE, Winograd.transformsFor(9, 301));
-        assertEquals(WinogradF2.INSTANCE, Winograd.transformsFor(4, 201));
     }
 
     /**
