@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * im2col).
  *
  * <p>The micro-kernel keeps an {@code MR x NR} tile of C in {@code MR·NV} vector registers (6 x 4 vectors:
- * 24 of AVX-512's 32) and does {@code MR·NV} independent FMAs per k. Each element of C is accumulated in
- * the same order (k ascending, KC blocks ascending) whichever thread or tile computes it, so results are
- * identical for any thread count and tiling.
+ * 24 of AVX-512's 32) and does {@code MR·NV} independent FMAs per k. Each element of C accumulates in k
+ * ascending order whatever thread or tile computes it (a K block's sums are stored and reloaded exactly, so
+ * the block depth regroups nothing either), so results are identical for any thread count, tiling and depth.
  */
 final class Gemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

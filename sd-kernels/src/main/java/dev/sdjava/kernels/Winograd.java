@@ -24,8 +24,8 @@ import java.util.Arrays;
  * next channel or the padding after each matrix owns, and that are overwritten or never read (masked stores
  * measured slow).
  *
- * <p>Determinism: each output is one fixed sequence of operations (input transform, K-ascending FMAs in KC
- * blocks, output transform) whatever thread or task computes it, and the tile size depends on the image's size
+ * <p>Determinism: each output is one fixed sequence of operations (input transform, one K-ascending chain of
+ * FMAs per element of the products, output transform) whatever thread or task computes it, and the tile size depends on the image's size
  * only, so results depend neither on the thread count nor on the batch. They differ from the direct convolution
  * by rounding only (measured in WinogradTest).
  */
