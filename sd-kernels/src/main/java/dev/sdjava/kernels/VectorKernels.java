@@ -202,7 +202,7 @@ public class VectorKernels extends ScalarKernels {
         int in = w.inFeatures, out = w.outFeatures;
         need(x, (long) rows * in, "linear input x");
         need(y, (long) rows * out, "linear output y");
-        forEachPanel(x, rows, in, out, (m0, mr, p, s) -> panelProduct(x, m0, mr, w, p, y, m0 * out + p * Gemm.NR, out, s));
+        forEachPanel(rows, out, (m0, mr, p, s) -> panelProduct(x, m0, mr, w, p, y, m0 * out + p * Gemm.NR, out, s));
     }
 
     /**
@@ -219,7 +219,7 @@ public class VectorKernels extends ScalarKernels {
         int in = v.inFeatures, n = v.outFeatures, nr = Gemm.NR;
         need(x, (long) rows * in, "geglu input x");
         need(y, (long) rows * n, "geglu output y");
-        forEachPanel(x, rows, in, n, (m0, mr, p, s) -> {
+        forEachPanel(rows, n, (m0, mr, p, s) -> {
             panelProduct(x, m0, mr, v, p, s.products, 0, 2 * nr, s);
             panelProduct(x, m0, mr, g, p, s.products, nr, 2 * nr, s);
             int col0 = p * nr, cols = Math.min(nr, n - col0);
@@ -236,11 +236,13 @@ public class VectorKernels extends ScalarKernels {
 
     /**
      * Runs {@code task} for every block of rows of x and panel of {@code out} outputs, in parallel. A block's tasks
-     * follow one another on a thread, sharing its rows of x, read ahead before its first panel ({@link #readAhead});
-     * each task's C block (rows x NR) stays in L2 across all K blocks. Row blocks shrink when there are few rows
-     * (CLIP: 77) so that every thread gets several tasks.
+     * follow one another on a thread, sharing its rows of x; each task's C block (rows x NR) stays in L2 across all
+     * K blocks. Row blocks shrink when there are few rows (CLIP: 77) so that every thread gets several tasks.
+     * Reading a block of x ahead of its first panel (a float per cache line) once made 4096x320 -> 320 ~5% faster
+     * on one thread; with K blocks {@link Gemm#DEEP_KC} deep it made 1280- and 5120-wide layers 2-3% slower and
+     * the others no faster (alternated in one JVM), so x now arrives through the micro-kernel's own loads.
      */
-    private static void forEachPanel(float[] x, int rows, int in, int out, PanelTask task) {
+    private static void forEachPanel(int rows, int out, PanelTask task) {
         int panels = (out + Gemm.NR - 1) / Gemm.NR, tiles = (rows + Gemm.MR - 1) / Gemm.MR;
         int wanted = Math.max(1, (4 * Parallel.threads() + panels - 1) / panels);
         int blockRows = Math.min(LINEAR_ROWS, (tiles + wanted - 1) / wanted * Gemm.MR);
@@ -249,9 +251,6 @@ public class VectorKernels extends ScalarKernels {
             Scratch s = SCRATCH.get();
             for (int t = t0; t < t1; t++) {
                 int m0 = (t / panels) * blockRows, mr = Math.min(blockRows, rows - m0), p = t % panels;
-                if (t == t0 || p == 0) {
-                    s.tile[0] = readAhead(x, m0 * in, mr * in);
-                }
                 task.run(m0, mr, p, s);
             }
         });
@@ -281,21 +280,6 @@ public class VectorKernels extends ScalarKernels {
                 Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc, c, cOff, ldc, cols, s.tile);
             }
         }
-    }
-
-    /**
-     * Reads {@code x[from, from + n)} once in address order, a float per cache line, and returns their sum (for the
-     * caller to keep, so that the loads are not dropped): a block of x arrives in L2 faster so than through the
-     * micro-kernel's six strided row streams, whose short runs the hardware prefetcher does not follow. Before a
-     * block's first panel it made 4096x320 -> 320 ~5% faster on one thread (no change where many panels share
-     * the block).
-     */
-    private static float readAhead(float[] x, int from, int n) {
-        float sum = 0;
-        for (int i = from, end = from + n; i < end; i += 16) {
-            sum += x[i];
-        }
-        return sum;
     }
 
     /**
