@@ -34,7 +34,7 @@ final class Gemm {
      * widened weights, Winograd's transformed input): K is split into equal blocks no deeper ({@link #deepBlock}).
      * The panel slice streams from L2 (160 KB at 640), but C's tiles go back to memory once per 640 of K instead
      * of per 128, and no shallow last block is left. Alternated in one JVM (medians of 10 rounds each), against
-     * {@link #KC}-deep blocks: linear layers at SD's shapes 2-5% faster, Winograd convolutions 0-8%; whole K,
+     * {@link #KC}-deep blocks: linear layers at SD's shapes 2-4% faster, Winograd convolutions 2-7%; whole K,
      * against 640: 8% slower where K is 1920 or more (and 15% for a 5120-wide linear), no faster below.
      */
     static final int DEEP_KC = 640;

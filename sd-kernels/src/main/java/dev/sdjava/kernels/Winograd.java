@@ -25,9 +25,9 @@ import java.util.Arrays;
  * measured slow).
  *
  * <p>Determinism: each output is one fixed sequence of operations (input transform, one K-ascending chain of
- * FMAs per element of the products, output transform) whatever thread or task computes it, and the tile size depends on the image's size
- * only, so results depend neither on the thread count nor on the batch. They differ from the direct convolution
- * by rounding only (measured in WinogradTest).
+ * FMAs per element of the products, output transform) whatever thread or task computes it, and the tile size
+ * depends on the image's size only, so results depend neither on the thread count nor on the batch. They differ
+ * from the direct convolution by rounding only (measured in WinogradTest).
  */
 final class Winograd {
     private static final VectorSpecies<Float> F = Gemm.F;

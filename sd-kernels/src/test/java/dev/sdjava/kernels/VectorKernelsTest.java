@@ -56,14 +56,15 @@ class VectorKernelsTest {
             VECTOR.linear(x, rows, VECTOR.prepareLinear(wt, bt), got);
             close("linear", got, want, want.length, 1e-4 * Math.sqrt(in), 1e-4);
             assertTrue(got[rows * out] == 0, "linear wrote past its output");
-            float[] weights = wt.toFloatArray(), bias = withBias ? bt.toFloatArray() : new float[out];
+            float[] stored = wt.toFloatArray(), bias = withBias ? bt.toFloatArray() : new float[out];
             for (int r = 0; r < rows; r++) {
                 for (int o = 0; o < out; o++) {
                     float chain = bias[o];
                     for (int k = 0; k < in; k++) {
-                        chain = Math.fma(x[r * in + k], weights[o * in + k], chain);
+                        chain = Math.fma(x[r * in + k], stored[o * in + k], chain);
                     }
-                    assertEquals(chain, got[r * out + o], "row " + r + ", output " + o + " of " + rows + " x " + in + " -> " + out);
+                    int row = r, output = o;
+                    assertEquals(chain, got[r * out + o], () -> "row " + row + ", output " + output + " of " + rows + " x " + in + " -> " + out);
                 }
             }
         }
