@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The golden set (testdata/golden, README §5, §9): the models, the case tensors, and the comparison the tolerances describe. */
@@ -78,6 +79,15 @@ final class Goldens {
             throw new UncheckedIOException(e);
         }
         return out;
+    }
+
+    /** {@code n} draws of N(0, 1): inputs for the tests that run a network without a case tensor to start from. */
+    static float[] gaussian(Random random, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        return x;
     }
 
     /** Max abs difference ≤ maxAbs and ‖actual − expected‖ / ‖expected‖ ≤ relL2 over all of {@code expected}. */

@@ -31,7 +31,7 @@ class LeanPathsTest {
             put(tensors, arena, random, "up.conv.weight", channels, channels, 3, 3);
             put(tensors, arena, random, "up.conv.bias", channels);
             Upsample up = Upsample.load(K, Weights.of(tensors, "random"), "up", channels);
-            float[] x = gaussian(random, 2 * channels * 45 * 7);
+            float[] x = Goldens.gaussian(random, 2 * channels * 45 * 7);
             float[] whole = new float[2 * channels * 90 * 14];
             float[] banded = new float[whole.length];
             up.forward(x, 2, 45, 7, 90, 14, whole, new Workspace());
@@ -66,7 +66,7 @@ class LeanPathsTest {
                     put(tensors, arena, random, "r.conv_shortcut.bias", out);
                 }
                 ResnetBlock resnet = ResnetBlock.load(K, Weights.of(tensors, "random"), "r", in, out, 0, 1e-6f);
-                float[] x = gaussian(random, 2 * in * 9 * 11);
+                float[] x = Goldens.gaussian(random, 2 * in * 9 * 11);
                 float[] input = x.clone();
                 float[] kept = new float[2 * out * 9 * 11];
                 float[] spent = new float[kept.length];
@@ -79,18 +79,10 @@ class LeanPathsTest {
     }
 
     private static void put(Map<String, Tensor> tensors, Arena arena, Random random, String name, long... shape) {
-        float[] values = gaussian(random, Math.toIntExact(Tensor.elementCount(shape)));
+        float[] values = Goldens.gaussian(random, Math.toIntExact(Tensor.elementCount(shape)));
         for (int i = 0; i < values.length; i++) {
             values[i] *= 0.1f;
         }
         tensors.put(name, Tensor.ofFloats(arena, values, shape));
-    }
-
-    private static float[] gaussian(Random random, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) random.nextGaussian();
-        }
-        return x;
     }
 }

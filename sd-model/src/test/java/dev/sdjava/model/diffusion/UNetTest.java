@@ -142,8 +142,8 @@ class UNetTest {
         int plane = 4 * 5 * 7;
         int contextSize = 77 * unet.config().crossAttentionDim();
         Random random = new Random(42);
-        float[] sample = gaussian(random, 2 * plane);
-        float[] context = gaussian(random, 2 * contextSize);
+        float[] sample = Goldens.gaussian(random, 2 * plane);
+        float[] context = Goldens.gaussian(random, 2 * contextSize);
         float[] timesteps = {981.5f, 3};
         float[] both = new float[2 * plane];
         unet.forward(sample, 2, 5, 7, timesteps, context, 77, both);
@@ -188,13 +188,5 @@ class UNetTest {
         Weights shortProj = Weights.of(tensors, "tiny-sd1 with a short projection");
         e = assertThrows(IllegalArgumentException.class, () -> UNet.load(shortProj, c, AttentionHeads.perLevel(2), Kernels.get()));
         assertTrue(e.getMessage().contains(proj) && e.getMessage().contains("[255, 32]"), e.getMessage());
-    }
-
-    private static float[] gaussian(Random random, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) random.nextGaussian();
-        }
-        return x;
     }
 }
