@@ -387,9 +387,10 @@ public class VectorKernels extends ScalarKernels {
      * each part one contiguous run of the weights (all output channels of each of its K blocks), which the
      * hardware prefetcher follows; split by output channels only, a task read a 40 KB piece of each K block,
      * hundreds of KB apart (1280 -> 1280 at 8x8 ran ~10% slower so, 2-34% in alternated runs). Part 0 sums into
-     * y from the bias, the others into partial sums added to y in part order: the result depends on K alone. Where parts are few, the output
-     * channels are split too, and then the im2col is packed once for all tasks (packing it per task cost a 1x1
-     * conv 2560 -> 1280 at 8x8 ~6%); a large batch goes {@link #PIXELS} at a time. None of this changes a sum.
+     * y from the bias, the others into partial sums added to y in part order: the result depends on K alone.
+     * Where parts are few, the output channels are split too, and then the im2col is packed once for all tasks
+     * (packing it per task cost a 1x1 conv 2560 -> 1280 at 8x8 ~6%); a large batch goes {@link #PIXELS} at a
+     * time. None of this changes a sum.
      */
     private static void convByParts(float[] x, ConvRows w, ConvPanels panels, float[] y) {
         int out = w.outChannels, kk = w.depth(), size = out * panels.pixels() * panels.batch();
