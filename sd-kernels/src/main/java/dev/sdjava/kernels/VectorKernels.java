@@ -682,41 +682,55 @@ public class VectorKernels extends ScalarKernels {
 
     // ---- the hot loops, one small static method each (see the class comment) ----
 
-    /** Σ x[at, at+n) in float vectors over blocks of 1024, the block totals added in double: accurate and fixed-order. */
+    /**
+     * Σ x[at, at+n) in float vectors over blocks of 1024, the block totals added in double: accurate and
+     * fixed-order. Four accumulators, so that the adds do not wait on each other's latency: with one, GroupNorm's
+     * two statistics passes were each one dependency chain (GroupNorm+SiLU on 320x64x64 3-7% faster with four,
+     * batch 1 and 2, alternated in one JVM).
+     */
     static double sum(float[] x, int at, int n) {
         double total = 0;
         for (int b = 0; b < n; b += 1024) {
             int end = at + Math.min(n, b + 1024);
-            FloatVector acc = FloatVector.zero(F);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             int i = at + b;
-            for (; i + L <= end; i += L) {
-                acc = acc.add(FloatVector.fromArray(F, x, i));
+            for (; i + 4 * L <= end; i += 4 * L) {
+                a0 = a0.add(FloatVector.fromArray(F, x, i));
+                a1 = a1.add(FloatVector.fromArray(F, x, i + L));
+                a2 = a2.add(FloatVector.fromArray(F, x, i + 2 * L));
+                a3 = a3.add(FloatVector.fromArray(F, x, i + 3 * L));
             }
-            if (i < end) {
-                acc = acc.add(FloatVector.fromArray(F, x, i, F.indexInRange(i, end)));
+            for (; i < end; i += L) {
+                a0 = a0.add(FloatVector.fromArray(F, x, i, F.indexInRange(i, end)));
             }
-            total += VMath.sumLanes(acc);
+            total += VMath.sumLanes(a0.add(a1).add(a2.add(a3)));
         }
         return total;
     }
 
-    /** Σ (x - mean)² over {@code [at, at+n)}, blocked like {@link #sum}. */
+    /** Σ (x - mean)² over {@code [at, at+n)}, blocked and unrolled like {@link #sum}. */
     static double squaredDeviations(float[] x, int at, int n, float mean) {
         double total = 0;
         for (int b = 0; b < n; b += 1024) {
             int end = at + Math.min(n, b + 1024);
-            FloatVector acc = FloatVector.zero(F);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             int i = at + b;
-            for (; i + L <= end; i += L) {
-                FloatVector d = FloatVector.fromArray(F, x, i).sub(mean);
-                acc = d.fma(d, acc);
+            for (; i + 4 * L <= end; i += 4 * L) {
+                FloatVector d0 = FloatVector.fromArray(F, x, i).sub(mean);
+                FloatVector d1 = FloatVector.fromArray(F, x, i + L).sub(mean);
+                FloatVector d2 = FloatVector.fromArray(F, x, i + 2 * L).sub(mean);
+                FloatVector d3 = FloatVector.fromArray(F, x, i + 3 * L).sub(mean);
+                a0 = d0.fma(d0, a0);
+                a1 = d1.fma(d1, a1);
+                a2 = d2.fma(d2, a2);
+                a3 = d3.fma(d3, a3);
             }
-            if (i < end) {
+            for (; i < end; i += L) {
                 var m = F.indexInRange(i, end);
                 FloatVector d = FloatVector.fromArray(F, x, i, m).sub(mean).blend(0f, m.not());
-                acc = d.fma(d, acc);
+                a0 = d.fma(d, a0);
             }
-            total += VMath.sumLanes(acc);
+            total += VMath.sumLanes(a0.add(a1).add(a2.add(a3)));
         }
         return total;
     }
