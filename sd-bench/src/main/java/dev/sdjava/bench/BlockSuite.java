@@ -64,7 +64,7 @@ final class BlockSuite {
             if (!options.selects(c.name())) {
                 continue;
             }
-            JmhFork.Timed t = JmhFork.median(BlockBenchmark.class, Map.of("blockCase", c.name()), plan, threads);
+            JmhFork.Timed t = JmhFork.median(BlockBenchmark.class, Map.of("blockCase", c.name()), plan, threads, false);
             Row row = new Row(c, c.flops(ARCHITECTURE, BATCH), t.millis(), t.error());
             rows.add(row);
             if (row.error() != null) {

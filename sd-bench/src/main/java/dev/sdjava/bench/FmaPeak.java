@@ -1,6 +1,7 @@
 package dev.sdjava.bench;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -15,6 +16,8 @@ public final class FmaPeak {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int ACCUMULATORS = 12;
     private static final int ITERATIONS = 5_000_000;
+    /** Iterations of one piece of {@link #meanNow}: about 0.1 ms, so that a window overruns by no more. */
+    private static final int PIECE = 50_000;
 
     /** GFLOP/s of FP32 FMA (2 FLOP per lane) on 1 thread and on {@code threads} threads. */
     public record Result(int lanes, double gflops1, int threads, double gflopsN) {
@@ -44,6 +47,33 @@ public final class FmaPeak {
         return best(threads, seconds);
     }
 
+    /**
+     * The FMA throughput of {@code threads} threads over a window of about {@code seconds}: each thread runs the
+     * loop in short pieces until the window closes, and all their FLOPs are divided by the window. A mean, the
+     * statistic a JMH iteration gives a kernel, and with no thread waiting for another, as the kernels' pool
+     * does not: on this shared machine a core is now and then taken away for milliseconds, which a best-of
+     * peak of lock-step runs never sees. The suite pairs one with each iteration ({@link
+     * PreparedCallBenchmark#measurePairedPeak}).
+     */
+    public static double meanNow(int threads, double seconds) {
+        warmUp();
+        long start = System.nanoTime(), deadline = start + (long) (seconds * 1e9);
+        long[] pieces = new long[threads];
+        List<Thread> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int slot = t;
+            running.add(Thread.ofPlatform().start(() -> {
+                do {
+                    sink(fmaLoop(PIECE, 1f));
+                    pieces[slot]++;
+                } while (System.nanoTime() < deadline);
+            }));
+        }
+        join(running);
+        double elapsed = (System.nanoTime() - start) * 1e-9;
+        return flops(PIECE) * Arrays.stream(pieces).sum() / elapsed * 1e-9;
+    }
+
     private static void warmUp() {
         // Many short calls, counted rather than timed: on a busy machine a timed warm-up can end before C2
         // has compiled the loop, and an interpreted Vector API loop is a thousand times slower.
@@ -57,23 +87,32 @@ public final class FmaPeak {
         double best = 0;
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         do {
-            List<Thread> running = new ArrayList<>();
             long start = System.nanoTime();
-            for (int t = 0; t < threads; t++) {
-                running.add(Thread.ofPlatform().start(() -> sink(fmaLoop(ITERATIONS, 1f))));
-            }
-            for (Thread t : running) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while measuring the FMA peak", e);
-                }
-            }
+            runTogether(threads);
             double s = (System.nanoTime() - start) * 1e-9;
             best = Math.max(best, flops(ITERATIONS) * threads / s * 1e-9);
         } while (System.nanoTime() < deadline);
         return best;
+    }
+
+    /** One run of the loop on each of {@code threads} threads started together; returns when all are done. */
+    private static void runTogether(int threads) {
+        List<Thread> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            running.add(Thread.ofPlatform().start(() -> sink(fmaLoop(ITERATIONS, 1f))));
+        }
+        join(running);
+    }
+
+    private static void join(List<Thread> running) {
+        for (Thread t : running) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while measuring the FMA peak", e);
+            }
+        }
     }
 
     static double flops(long iterations) {

@@ -16,14 +16,18 @@ import java.util.regex.Pattern;
  * under JMH (one fork per case, so one case's JIT profile cannot slow another), on each provider worth
  * comparing, and prints GFLOP/s and the fraction of the peak beside each. That fraction divides by the peak
  * measured again just before the case: the machine's speed drifts within the minutes a suite takes, and a
- * ratio of two measurements taken together is the only figure it lets us compare.
+ * ratio of two measurements taken together is the only figure it lets us compare. A second fraction ("paired")
+ * divides each JMH iteration's rate by the FMA throughput measured just before it, in the fork, and takes the
+ * median of those ratios: the same statistic on both sides (means over a window, threads free-running as the
+ * kernels' pool runs them), where the first divides a median of means by a best-of peak of lock-step runs.
  */
 final class KernelSuite {
     /**
-     * One measured case and the N-thread FMA peak measured just before it. {@code millis} is NaN when the case
+     * One measured case, the N-thread FMA peak measured just before it, and the median ratio of each iteration
+     * to the FMA rate beside it ({@link JmhFork.Timed#pairedFraction}). {@code millis} is NaN when the case
      * failed; {@code error} then says why.
      */
-    record Row(KernelCase kase, String provider, double millis, double peak, String error) {
+    record Row(KernelCase kase, String provider, double millis, double peak, double pairedFraction, String error) {
         double gflops() {
             return kase.flops() / (millis * 1e-3) * 1e-9;
         }
@@ -76,8 +80,8 @@ final class KernelSuite {
     }
 
     List<Row> measureKernels() {
-        out.printf("%-16s %-9s %-30s %10s %10s %8s %8s %8s%n", "case", "provider", "shape", "ms/call", "GFLOP/s",
-                "peak", "of peak", "GB/s");
+        out.printf("%-16s %-9s %-30s %10s %10s %8s %8s %8s %8s%n", "case", "provider", "shape", "ms/call", "GFLOP/s",
+                "peak", "of peak", "paired", "GB/s");
         List<Row> rows = new ArrayList<>();
         for (String provider : Providers.compared()) {
             for (KernelCase c : KernelCase.values()) {
@@ -90,8 +94,9 @@ final class KernelSuite {
                 if (row.error() != null) {
                     out.printf("%-16s %-9s %-30s failed: %s%n", c.name().toLowerCase(), provider, c.shape(), row.error());
                 } else {
-                    out.printf("%-16s %-9s %-30s %10.3f %10.1f %8.1f %8.3f %8.1f%n", c.name().toLowerCase(), provider,
-                            c.shape(), row.millis(), row.gflops(), row.peak(), row.fractionOfPeak(), row.gbps());
+                    out.printf("%-16s %-9s %-30s %10.3f %10.1f %8.1f %8.3f %8.3f %8.1f%n", c.name().toLowerCase(),
+                            provider, c.shape(), row.millis(), row.gflops(), row.peak(), row.fractionOfPeak(),
+                            row.pairedFraction(), row.gbps());
                 }
             }
         }
@@ -104,8 +109,8 @@ final class KernelSuite {
         // C2 can take a few seconds of calls to compile a kernel: warm up well.
         JmhFork.Plan plan = quick ? new JmhFork.Plan(3, 3, 1) : new JmhFork.Plan(5, 5, 2);
         JmhFork.Timed t = JmhFork.median(KernelBenchmark.class, Map.of("kernelCase", c.name(), "provider", provider),
-                plan, threads);
-        return new Row(c, provider, t.millis(), peak, t.error());
+                plan, threads, true);
+        return new Row(c, provider, t.millis(), peak, t.pairedFraction(c.flops()), t.error());
     }
 
     private void printSpeedups(List<Row> rows) {
@@ -135,6 +140,7 @@ final class KernelSuite {
             m.put("gflops", r.gflops());
             m.put("peak_gflops", r.peak());
             m.put("fraction_of_peak", r.fractionOfPeak());
+            m.put("fraction_of_paired_peak", r.pairedFraction());
             m.put("gbps", r.gbps());
             m.put("memory_bound", r.kase().memoryBound());
             if (r.error() != null) {

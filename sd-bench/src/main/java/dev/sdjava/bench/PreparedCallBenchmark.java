@@ -1,6 +1,10 @@
 package dev.sdjava.bench;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,6 +38,20 @@ public abstract class PreparedCallBenchmark {
         JmhFork.requireVectorApi();
         arena = Arena.ofShared();
         call = prepare(arena);
+    }
+
+    /**
+     * When the suite asks ({@link JmhFork#PAIRED_PEAKS}), the FMA rate over a quarter of a second before each
+     * iteration, appended to the file it names: each iteration's rate can then be divided by the machine's speed
+     * of that moment. Set-up time is not part of an iteration's measurement.
+     */
+    @Setup(Level.Iteration)
+    public void measurePairedPeak() throws IOException {
+        String file = System.getProperty(JmhFork.PAIRED_PEAKS);
+        if (file != null) {
+            double gflops = FmaPeak.meanNow(BenchMain.kernelThreads(), 0.25);
+            Files.writeString(Path.of(file), gflops + "\n", StandardOpenOption.APPEND);
+        }
     }
 
     @TearDown(Level.Trial)
