@@ -97,6 +97,10 @@ final class KernelSuite {
                     out.printf("%-16s %-9s %-30s %10.3f %10.1f %8.1f %8.3f %8.3f %8.1f%n", c.name().toLowerCase(),
                             provider, c.shape(), row.millis(), row.gflops(), row.peak(), row.fractionOfPeak(),
                             row.pairedFraction(), row.gbps());
+                    if (row.pairedFraction() < 0.75 * row.fractionOfPeak()) {
+                        out.printf("  note: the peak beside %s is low (a core was taken away while it was measured);"
+                                + " read its paired fraction%n", c.name().toLowerCase());
+                    }
                 }
             }
         }
