@@ -30,8 +30,8 @@ final class JmhFork {
     record Timed(double millis, String error, List<Double> iterations, List<Double> peaks) {
         /**
          * The median over the measured iterations of the call's GFLOP/s divided by the FMA rate measured just
-         * before that iteration, both means over their window; NaN without paired peaks. Drift of the machine's
-         * speed over the case's seconds cancels in each ratio.
+         * before that iteration, both means over their window; NaN without paired peaks. A drift of the machine's
+         * speed slower than an iteration cancels in each ratio (faster jitter does not: the README has both).
          */
         double pairedFraction(double flops) {
             if (peaks.isEmpty()) {
