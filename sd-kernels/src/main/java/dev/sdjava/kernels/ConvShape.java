@@ -1,6 +1,8 @@
 package dev.sdjava.kernels;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The geometry of one convolution call, and the packing of its implicit im2col matrix: row k = one tap (kernel
@@ -96,6 +98,37 @@ record ConvShape(int inChannels, int height, int width, int kernelHeight, int ke
         }
     }
 
+    /** Lane i of {@code lo.rearrange(EVEN, hi)} is lane 2i of the 2L floats lo, hi (indices past L select from hi). */
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(Gemm.F, i -> 2 * i);
+
+    /**
+     * {@code pack[dst + e] = x[from + 2e]} for e below len: the downsamplers' taps. Two loads and one two-vector
+     * shuffle per vector of taps; the last vector overlaps the one before rather than going scalar, and what
+     * would read past x goes scalar. Per element, with a bounds test each, this took 1.6 ns per packed float,
+     * more than the 320 -> 320 downsampler's multiply-adds per float.
+     */
+    private static void everyOther(float[] x, int from, int len, float[] pack, int dst) {
+        int l = Gemm.L, e = 0;
+        // The last start whose vector fits: e + L <= len, and its reads x[from + 2e, from + 2e + 2L) inside x.
+        int last = Math.min(len, (x.length - from) / 2) - l;
+        if (last >= 0) {
+            for (; e < last; e += l) {
+                evens(x, from + 2 * e, pack, dst + e);
+            }
+            evens(x, from + 2 * last, pack, dst + last);
+            e = last + l;
+        }
+        for (; e < len; e++) {
+            pack[dst + e] = x[from + 2 * e];
+        }
+    }
+
+    /** {@code pack[to + i] = x[at + 2i]} for the L lanes i. */
+    private static void evens(float[] x, int at, float[] pack, int to) {
+        FloatVector lo = FloatVector.fromArray(Gemm.F, x, at), hi = FloatVector.fromArray(Gemm.F, x, at + Gemm.L);
+        lo.rearrange(EVEN, hi).intoArray(pack, to);
+    }
+
     /** {@code len} taps along input row {@code ir} from input column {@code ic}, {@code stride} apart. */
     private void row(float[] x, int plane, int ir, int ic, int len, float[] pack, int dst) {
         if (ir < 0 || ir >= height) {
@@ -107,6 +140,12 @@ record ConvShape(int inChannels, int height, int width, int kernelHeight, int ke
             int lo = Math.min(len, Math.max(0, -ic)), hi = Math.max(lo, Math.min(len, width - ic));
             Arrays.fill(pack, dst, dst + lo, 0);
             System.arraycopy(x, at + ic + lo, pack, dst + lo, hi - lo);
+            Arrays.fill(pack, dst + hi, dst + len, 0);
+        } else if (stride == 2) {
+            // Taps [lo, hi) read inside the row: ic + 2e in [0, width).
+            int lo = Math.min(len, Math.max(0, (1 - ic) / 2)), hi = Math.max(lo, Math.min(len, (width - ic + 1) / 2));
+            Arrays.fill(pack, dst, dst + lo, 0);
+            everyOther(x, at + ic + 2 * lo, hi - lo, pack, dst + lo);
             Arrays.fill(pack, dst + hi, dst + len, 0);
         } else {
             for (int e = 0; e < len; e++) {

@@ -181,6 +181,31 @@ class VectorKernelsTest {
     }
 
     /**
+     * Stride 2 over rows wide enough for the vector taps ({@code ConvShape.everyOther}: two loads and a shuffle per
+     * vector, the last one overlapping, scalar where a vector would read past x): every width from 1 to 80, odd and
+     * even, with and without padding, against the scalar convolution.
+     */
+    @Property(tries = 40)
+    void stridedConvMatchesScalarOnWideRows(@ForAll @IntRange(min = 1, max = 80) int w, @ForAll @IntRange(min = 1, max = 4) int h,
+                                            @ForAll @IntRange(min = 1, max = 5) int in, @ForAll boolean three,
+                                            @ForAll @IntRange(min = 0, max = 1) int pad, @ForAll long seed) {
+        int k = three ? 3 : 1;
+        if (h + 2 * pad < k || w + 2 * pad < k) {
+            return;
+        }
+        int oh = (h + 2 * pad - k) / 2 + 1, ow = (w + 2 * pad - k) / 2 + 1, out = 3;
+        Random rnd = new Random(seed);
+        float[] wv = Naive.random(rnd, out * in * k * k), b = Naive.random(rnd, out), x = Naive.random(rnd, in * h * w);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor wt = Tensor.ofFloats(arena, wv, out, in, k, k), bt = Tensor.ofFloats(arena, b, out);
+            float[] want = new float[out * oh * ow], got = new float[want.length];
+            SCALAR.conv2d(x, 1, h, w, SCALAR.prepareConv(wt, bt), 2, pad, pad, oh, ow, want);
+            VECTOR.conv2d(x, 1, h, w, VECTOR.prepareConv(wt, bt), 2, pad, pad, oh, ow, got);
+            close("conv stride 2 @" + h + "x" + w, got, want, want.length, 1e-4 * Math.sqrt(in * k * k), 1e-4);
+        }
+    }
+
+    /**
      * More output channels than one block of widened weight rows (MC = 96), each with its own bias, on both orders
      * of the implicit GEMM (by pixel blocks: 1x1 and stride 2 with 48x48 outputs, enough blocks for one task to
      * take every channel; by channels: 8x8): every row block must start from its own channels' bias.
