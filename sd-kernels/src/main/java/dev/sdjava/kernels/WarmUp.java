@@ -28,7 +28,10 @@ final class WarmUp {
     static void run(Kernels k) {
         Random rnd = new Random(7);
         try (Arena arena = Arena.ofConfined()) {
-            // Small shapes that still take every path: edge tiles, two K blocks, two key blocks, masked tails.
+            // Small shapes that still take the paths within each kernel: edge tiles, two K blocks, two key blocks,
+            // masked tails. Winograd's convolutions (32+ input channels at 16x16 and up) and GroupNorm on rows as
+            // long as SD's are left to the first U-Net step: warming them too made that step 0.4-1 s shorter and
+            // this warm-up 0.2-0.5 s longer, no gain in total (10.52 against 10.54 s, three alternated runs each).
             LinearWeights linear = k.prepareLinear(tensor(arena, rnd, 70, 300), tensor(arena, rnd, 70));
             ConvWeights conv = k.prepareConv(tensor(arena, rnd, 7, 4, 3, 3), tensor(arena, rnd, 7));
             float[] x = random(rnd, 2 * 4 * 10 * 10), y = new float[2 * 7 * 10 * 10], scratch = new float[x.length];
