@@ -685,7 +685,7 @@ public class VectorKernels extends ScalarKernels {
     /**
      * Σ x[at, at+n) in float vectors over blocks of 1024, the block totals added in double: accurate and
      * fixed-order. Four accumulators, so that the adds do not wait on each other's latency: with one, GroupNorm's
-     * two statistics passes were each one dependency chain (GroupNorm+SiLU on 320x64x64 3-7% faster with four,
+     * two statistics passes were each one dependency chain (GroupNorm+SiLU on 320x64x64 3-6% faster with four,
      * batch 1 and 2, alternated in one JVM).
      */
     static double sum(float[] x, int at, int n) {
