@@ -32,8 +32,8 @@ final class WarmUp {
             // masked tails. Winograd's convolutions (32+ input channels at 16x16 and up), GroupNorm on rows as long
             // as SD's and stride 2's vector taps (rows of 16 or more) are left to the first U-Net step: warming the
             // first two too made that step 0.4-1 s shorter and this warm-up 0.2-0.5 s longer, no gain in total
-            // (10.52 against 10.54 s, three alternated runs each); the third, with F16 weights and element-wise
-            // calls on 32K floats, made self-attention's first calls 150-300 ms slower.
+            // (10.52 against 10.54 s, three alternated runs each); warming the third made self-attention's first
+            // calls 150-300 ms slower (its ragged panel changed how C2 compiled the shared micro-kernel path).
             LinearWeights linear = k.prepareLinear(tensor(arena, rnd, 70, 300), tensor(arena, rnd, 70));
             ConvWeights conv = k.prepareConv(tensor(arena, rnd, 7, 4, 3, 3), tensor(arena, rnd, 7));
             float[] x = random(rnd, 2 * 4 * 10 * 10), y = new float[2 * 7 * 10 * 10], scratch = new float[x.length];
