@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 /**
  * {@code ./sd bench kernels [--quick] [--json FILE]}: measures the FMA peak, then every {@link KernelCase}
  * under JMH (one fork per case, so one case's JIT profile cannot slow another), on each provider worth
- * comparing, and prints GFLOP/s and the fraction of the peak beside each. That fraction divides by the peak
+ * comparing (with {@code --quick} the vector one only, in about a minute and a half), and prints GFLOP/s and the
+ * fraction of the peak beside each. That fraction divides by the peak
  * measured again just before the case: the machine's speed drifts within the minutes a suite takes, and a
  * ratio of two measurements taken together is the only figure it lets us compare. A second fraction ("paired")
  * divides each JMH iteration's rate by the FMA throughput measured just before it, in the fork, and takes the
@@ -83,7 +84,7 @@ final class KernelSuite {
         out.printf("%-16s %-9s %-30s %10s %10s %8s %8s %8s %8s%n", "case", "provider", "shape", "ms/call", "GFLOP/s",
                 "peak", "of peak", "paired", "GB/s");
         List<Row> rows = new ArrayList<>();
-        for (String provider : Providers.compared()) {
+        for (String provider : quick ? new String[] {Providers.VECTOR} : Providers.compared()) {
             for (KernelCase c : KernelCase.values()) {
                 if (provider.equals(Providers.SCALAR) && !c.scalarCheap()
                         || !only.matcher(c.name().toLowerCase()).matches()) {
@@ -111,7 +112,9 @@ final class KernelSuite {
     private Row measure(KernelCase c, String provider) {
         double peak = FmaPeak.measureNow(threads, quick ? 0.5 : 1);
         // C2 can take a few seconds of calls to compile a kernel: warm up well.
-        JmhFork.Plan plan = quick ? new JmhFork.Plan(3, 3, 1) : new JmhFork.Plan(5, 5, 2);
+        // Quick: a first call can outlast a 1 s iteration while C2 compiles it (1.1-1.6 s for the F(4x4) convolution
+        // and self-attention), so one warm-up iteration left the first measured one 34% slow; two do not.
+        JmhFork.Plan plan = quick ? new JmhFork.Plan(2, 2, 1) : new JmhFork.Plan(5, 5, 2);
         JmhFork.Timed t = JmhFork.median(KernelBenchmark.class, Map.of("kernelCase", c.name(), "provider", provider),
                 plan, threads, true);
         return new Row(c, provider, t.millis(), peak, t.pairedFraction(c.flops()), t.error());
