@@ -169,14 +169,22 @@ class VectorKernelsTest {
         if (h + padTop + padBottom < k || w + padLeft + padRight < k) {
             return; // the kernel does not fit: no output
         }
-        Random rnd = new Random(seed);
+        assertConvMatchesScalar("conv", new Random(seed), batch, in, out, h, w, k, stride, padTop, padLeft, oh, ow);
+    }
+
+    /**
+     * The vector convolution against the scalar one on random weights, bias and input {@code [batch, in, h, w]}
+     * (drawn from rnd in that order), within the rounding of sums of in·k·k products.
+     */
+    private static void assertConvMatchesScalar(String what, Random rnd, int batch, int in, int out, int h, int w, int k,
+                                                int stride, int padTop, int padLeft, int oh, int ow) {
         float[] wv = Naive.random(rnd, out * in * k * k), b = Naive.random(rnd, out), x = Naive.random(rnd, batch * in * h * w);
         try (Arena arena = Arena.ofConfined()) {
             Tensor wt = Tensor.ofFloats(arena, wv, out, in, k, k), bt = Tensor.ofFloats(arena, b, out);
             float[] want = new float[batch * out * oh * ow], got = new float[want.length];
             SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), stride, padTop, padLeft, oh, ow, want);
             VECTOR.conv2d(x, batch, h, w, VECTOR.prepareConv(wt, bt), stride, padTop, padLeft, oh, ow, got);
-            close("conv", got, want, want.length, 1e-4 * Math.sqrt(in * k * k), 1e-4);
+            close(what, got, want, want.length, 1e-4 * Math.sqrt(in * k * k), 1e-4);
         }
     }
 
@@ -193,16 +201,8 @@ class VectorKernelsTest {
         if (h + 2 * pad < k || w + 2 * pad < k) {
             return;
         }
-        int oh = (h + 2 * pad - k) / 2 + 1, ow = (w + 2 * pad - k) / 2 + 1, out = 3;
-        Random rnd = new Random(seed);
-        float[] wv = Naive.random(rnd, out * in * k * k), b = Naive.random(rnd, out), x = Naive.random(rnd, in * h * w);
-        try (Arena arena = Arena.ofConfined()) {
-            Tensor wt = Tensor.ofFloats(arena, wv, out, in, k, k), bt = Tensor.ofFloats(arena, b, out);
-            float[] want = new float[out * oh * ow], got = new float[want.length];
-            SCALAR.conv2d(x, 1, h, w, SCALAR.prepareConv(wt, bt), 2, pad, pad, oh, ow, want);
-            VECTOR.conv2d(x, 1, h, w, VECTOR.prepareConv(wt, bt), 2, pad, pad, oh, ow, got);
-            close("conv stride 2 @" + h + "x" + w, got, want, want.length, 1e-4 * Math.sqrt(in * k * k), 1e-4);
-        }
+        int oh = (h + 2 * pad - k) / 2 + 1, ow = (w + 2 * pad - k) / 2 + 1;
+        assertConvMatchesScalar("conv stride 2 @" + h + "x" + w, new Random(seed), 1, in, 3, h, w, k, 2, pad, pad, oh, ow);
     }
 
     /**
@@ -214,19 +214,11 @@ class VectorKernelsTest {
     void convWithMoreChannelsThanARowBlockMatchesScalar() {
         Random rnd = new Random(17);
         int[][] shapes = {{20, 200, 8, 3, 1}, {40, 200, 48, 1, 1}, {20, 130, 96, 3, 2}}; // in, out, size, kernel, stride
-        try (Arena arena = Arena.ofConfined()) {
-            for (int[] c : shapes) {
-                int in = c[0], out = c[1], size = c[2], k = c[3], stride = c[4], pad = k / 2;
-                int o = (size + 2 * pad - k) / stride + 1;
-                float[] x = Naive.random(rnd, in * size * size);
-                Tensor wt = Tensor.ofFloats(arena, Naive.random(rnd, out * in * k * k), out, in, k, k);
-                Tensor bt = Tensor.ofFloats(arena, Naive.random(rnd, out), out);
-                float[] want = new float[out * o * o], got = new float[want.length];
-                SCALAR.conv2d(x, 1, size, size, SCALAR.prepareConv(wt, bt), stride, pad, pad, o, o, want);
-                VECTOR.conv2d(x, 1, size, size, VECTOR.prepareConv(wt, bt), stride, pad, pad, o, o, got);
-                close("conv " + in + "->" + out + " k" + k + "/" + stride + " @" + size, got, want, want.length,
-                        1e-4 * Math.sqrt(in * k * k), 1e-4);
-            }
+        for (int[] c : shapes) {
+            int in = c[0], out = c[1], size = c[2], k = c[3], stride = c[4], pad = k / 2;
+            int o = (size + 2 * pad - k) / stride + 1;
+            assertConvMatchesScalar("conv " + in + "->" + out + " k" + k + "/" + stride + " @" + size, rnd, 1, in, out,
+                    size, size, k, stride, pad, pad, o, o);
         }
     }
 
