@@ -1,6 +1,5 @@
 package dev.sdjava.kernels;
 
-import dev.sdjava.tensor.DType;
 import dev.sdjava.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -32,87 +31,6 @@ public class VectorKernels extends ScalarKernels {
         return "vector-" + F.vectorBitSize();
     }
 
-    /**
-     * Linear weights packed into NR-wide panels: panel p holds {@code W[p·NR + j, k]} at {@code (p·in + k)·NR + j};
-     * F32 in {@code panels}, or F16/BF16 weights in the same layout in {@code half} (the other is null).
-     */
-    record Panels(int inFeatures, int outFeatures, float[] panels, Half half, float[] bias) implements LinearWeights {
-    }
-
-    /**
-     * Convolution weights {@code W[out, k]}, k in the im2col row order ({@link ConvShape#source}), in K blocks: block
-     * {@code k0 = b·KC} holds {@code W[o, k0 + j]} at {@code k0·out + o·kc + j} (kc = the block's depth), so the
-     * MC x KC block of A a task widens is one contiguous run, which the hardware prefetcher streams from memory
-     * (96 short row pieces measured 10-14% slower at 8x8, where each weight serves few pixels). F32 in
-     * {@code w}, or F16/BF16 in {@code half} (the other is null).
-     */
-    record ConvRows(int outChannels, int inChannels, int kernelHeight, int kernelWidth, float[] w, Half half, float[] bias)
-            implements ConvWeights {
-
-        /** K of the implicit GEMM: the weights per output channel. */
-        int depth() {
-            return inChannels * kernelHeight * kernelWidth;
-        }
-
-        /** {@code dst[at, at + depth)} = the weights of output channel {@code o} as F32, in K order. */
-        void row(int o, float[] dst, int at) {
-            int kk = depth();
-            for (int k0 = 0; k0 < kk; k0 += Gemm.KC) {
-                int kc = Math.min(Gemm.KC, kk - k0), from = k0 * outChannels + o * kc;
-                if (half != null) {
-                    half.widen(from, kc, dst, at + k0);
-                } else {
-                    System.arraycopy(w, from, dst, at + k0, kc);
-                }
-            }
-        }
-    }
-
-
-    /** Rows of weights a convolution widens and runs at a time: the MC x KC block of A stays in L2. */
-    private static final int MC = 96;
-    /**
-     * Rows of x per linear task: each widened 16-bit KC x NR panel slice serves them all, and their C block
-     * (48 KB) stays in L2. Interleaved runs: 96 rows were 2-7% slower at the U-Net's 32x32 and 16x16 levels,
-     * where widening took a tenth of a transformer block; 384 were up to 5% slower at 4096 rows.
-     */
-    private static final int LINEAR_ROWS = 192;
-    /** Output pixels per convolution task: the packed activation block, KC x PIXELS floats, stays in L2. */
-    private static final int PIXELS = 4 * Gemm.NR;
-
-    /**
-     * Per-thread buffers of the dense kernels, allocated once per thread: the packed im2col block, the F32 copy
-     * of one block of 16-bit weights (a DEEP_KC x NR panel slice or MC x KC rows), the C tile of ragged edges, the
-     * bias rows (MC x NR) a convolution's first K block starts from, and a GEGLU task's value and gate products
-     * (LINEAR_ROWS x 2·NR).
-     */
-    private record Scratch(float[] pack, float[] wide, float[] tile, float[] bias, float[] products) {
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(
-            new float[Gemm.KC * PIXELS], new float[Math.max(Gemm.DEEP_KC * Gemm.NR, Gemm.KC * MC)], new float[Gemm.MR * Gemm.NR],
-            new float[MC * Gemm.NR], new float[LINEAR_ROWS * 2 * Gemm.NR]));
-
-    /** Pixel panels per image up to which a convolution sums K in parts ({@link #convByParts}): the 8x8 level. */
-    private static final int FEW_PANELS = 2;
-    /**
-     * K blocks per part of {@link #convByParts}, at least: a 1280-channel 3x3 conv (90 blocks) sums in 7 parts; K of
-     * up to 23 blocks (the 1x1 convs at 8x8) in one, which measured 6-14% faster for 2560 -> 1280 than two parts.
-     */
-    private static final int PART_BLOCKS = 12;
-    /** The calling thread's buffers for {@link #convByParts}: partial sums, and an im2col all its tasks share. */
-    private static final ThreadLocal<float[][]> PARTS = ThreadLocal.withInitial(() -> new float[2][0]);
-    private static final int PARTIAL_SUMS = 0, SHARED_PACK = 1;
-
-    /** The calling thread's buffer {@code slot}, grown on demand to at least {@code n} floats. */
-    private static float[] partsBuffer(int slot, int n) {
-        float[][] holder = PARTS.get();
-        if (holder[slot].length < n) {
-            holder[slot] = new float[n];
-        }
-        return holder[slot];
-    }
-
     @Override
     public void warmUp() {
         WarmUp.run(this);
@@ -122,174 +40,34 @@ public class VectorKernels extends ScalarKernels {
 
     @Override
     public LinearWeights prepareLinear(Tensor weight, Tensor bias) {
-        WeightData.checkLinear(weight, bias);
-        int out = Math.toIntExact(weight.dim(0)), in = Math.toIntExact(weight.dim(1));
-        int nr = Gemm.NR, count = (out + nr - 1) / nr;
-        int size = Math.multiplyExact(count * in, nr);
-        float[] biasF = WeightData.bias(bias, out, this);
-        // The stored form is dropped as soon as it is packed: only the panels stay in memory.
-        if (isHalf(weight)) {
-            // Row by row: a full-size copy of the stored bits would double the load's peak for the largest weights.
-            short[] row = new short[in], panels = new short[size];
-            for (int o = 0; o < out; o++) {
-                WeightData.bits(weight, (long) o * in, row);
-                for (int k = 0; k < in; k++) {
-                    panels[((o / nr) * in + k) * nr + o % nr] = row[k];
-                }
-            }
-            return new Panels(in, out, null, new Half(panels, weight.dtype() == DType.BF16), biasF);
-        }
-        float[] w = WeightData.floats(weight, this), panels = new float[size];
-        for (int o = 0; o < out; o++) {
-            for (int k = 0; k < in; k++) {
-                panels[((o / nr) * in + k) * nr + o % nr] = w[o * in + k];
-            }
-        }
-        return new Panels(in, out, panels, null, biasF);
+        return Linear.pack(weight, bias, this);
     }
 
     @Override
     public ConvWeights prepareConv(Tensor weight, Tensor bias) {
-        WeightData.checkConv(weight, bias);
-        int out = Math.toIntExact(weight.dim(0)), in = Math.toIntExact(weight.dim(1));
-        int kh = Math.toIntExact(weight.dim(2)), kw = Math.toIntExact(weight.dim(3)), kk = in * kh * kw;
-        float[] biasF = WeightData.bias(bias, out, this);
-        int size = Math.multiplyExact(out, kk);
-        int[] order = new int[kk];
-        Arrays.setAll(order, k -> ConvShape.source(k, in, kh * kw));
-        if (isHalf(weight)) {
-            short[] row = new short[kk], ordered = new short[kk], blocks = new short[size];
-            for (int o = 0; o < out; o++) {
-                WeightData.bits(weight, (long) o * kk, row);
-                for (int k = 0; k < kk; k++) {
-                    ordered[k] = row[order[k]];
-                }
-                toBlocks(ordered, out, o, kk, blocks);
-            }
-            return new ConvRows(out, in, kh, kw, null, new Half(blocks, weight.dtype() == DType.BF16), biasF);
-        }
-        float[] w = WeightData.floats(weight, this), ordered = new float[kk], blocks = new float[size];
-        for (int o = 0; o < out; o++) {
-            for (int k = 0; k < kk; k++) {
-                ordered[k] = w[o * kk + order[k]];
-            }
-            toBlocks(ordered, out, o, kk, blocks);
-        }
-        return new ConvRows(out, in, kh, kw, blocks, null, biasF);
-    }
-
-    /** Scatters row {@code o} ({@code kk} values in K order) into the K-block layout of {@link ConvRows}. */
-    private static void toBlocks(Object row, int out, int o, int kk, Object blocks) {
-        for (int k0 = 0; k0 < kk; k0 += Gemm.KC) {
-            int kc = Math.min(Gemm.KC, kk - k0);
-            System.arraycopy(row, k0, blocks, k0 * out + o * kc, kc);
-        }
-    }
-
-    private static boolean isHalf(Tensor t) {
-        return t.dtype() == DType.F16 || t.dtype() == DType.BF16;
+        return ConvRows.pack(weight, bias, this);
     }
 
     // ---- dense ----
 
-    /**
-     * {@code y = x Wᵀ + b} as GEMM with A = x read in place and B = the weight panels, a task per block of rows and
-     * panel ({@link #forEachPanel}) writing its rows x NR block of y.
-     */
     @Override
     public void linear(float[] x, int rows, LinearWeights weights, float[] y) {
-        Panels w = as(weights, Panels.class);
-        int in = w.inFeatures, out = w.outFeatures;
-        need(x, (long) rows * in, "linear input x");
-        need(y, (long) rows * out, "linear output y");
-        forEachPanel(rows, out, (m0, mr, p, s) -> panelProduct(x, m0, mr, w, p, y, m0 * out + p * Gemm.NR, out, s));
+        Linear.Panels w = as(weights, Linear.Panels.class);
+        need(x, (long) rows * w.inFeatures(), "linear input x");
+        need(y, (long) rows * w.outFeatures(), "linear output y");
+        Linear.linear(x, rows, w, y);
     }
 
-    /**
-     * GEGLU as one GEMM pass: a task computes the same panel of the value and of the gate projection into its own
-     * block ({@code products}: each row's NR values, then its NR gates), still in L2, and writes {@code value ·
-     * gelu(gate)} to y. The two-pass way wrote the 2n-wide projection to memory and read it back (84 MB for a
-     * guided 512x512 image at the first level), then wrote y. Sums run as in {@link #linear}: each half is bit for
-     * bit what {@code linear} gives.
-     */
     @Override
     public void geglu(float[] x, int rows, LinearWeights value, LinearWeights gate, float[] y) {
-        Panels v = as(value, Panels.class), g = as(gate, Panels.class);
+        Linear.Panels v = as(value, Linear.Panels.class), g = as(gate, Linear.Panels.class);
         checkGeglu(v, g);
-        int in = v.inFeatures, n = v.outFeatures, nr = Gemm.NR;
-        need(x, (long) rows * in, "geglu input x");
-        need(y, (long) rows * n, "geglu output y");
-        forEachPanel(rows, n, (m0, mr, p, s) -> {
-            panelProduct(x, m0, mr, v, p, s.products, 0, 2 * nr, s);
-            panelProduct(x, m0, mr, g, p, s.products, nr, 2 * nr, s);
-            int col0 = p * nr, cols = Math.min(nr, n - col0);
-            for (int r = 0; r < mr; r++) {
-                gegluRow(s.products, 2 * nr * r, 2 * nr * r + nr, cols, y, (m0 + r) * n + col0);
-            }
-        });
+        need(x, (long) rows * v.inFeatures(), "geglu input x");
+        need(y, (long) rows * v.outFeatures(), "geglu output y");
+        Linear.geglu(x, rows, v, g, y);
     }
 
-    /** One task of a dense layer: rows {@code [m0, m0 + mr)} of x against weight panel p. */
-    private interface PanelTask {
-        void run(int m0, int mr, int p, Scratch s);
-    }
-
-    /**
-     * Runs {@code task} for every block of rows of x and panel of {@code out} outputs, in parallel. A block's tasks
-     * follow one another on a thread, sharing its rows of x; each task's C block (rows x NR) stays in L2 across all
-     * K blocks. Row blocks shrink when there are few rows (CLIP: 77) so that every thread gets several tasks.
-     * Reading a block of x ahead of its first panel (a float per cache line) once made 4096x320 -> 320 ~5% faster
-     * on one thread; with K blocks {@link Gemm#DEEP_KC} deep it made 1280- and 5120-wide layers 2-3% slower and
-     * the others no faster (alternated in one JVM), so x now arrives through the micro-kernel's own loads.
-     */
-    private static void forEachPanel(int rows, int out, PanelTask task) {
-        int panels = (out + Gemm.NR - 1) / Gemm.NR, tiles = (rows + Gemm.MR - 1) / Gemm.MR;
-        int wanted = Math.max(1, (4 * Parallel.threads() + panels - 1) / panels);
-        int blockRows = Math.min(LINEAR_ROWS, (tiles + wanted - 1) / wanted * Gemm.MR);
-        int mBlocks = (rows + blockRows - 1) / blockRows;
-        Parallel.forRange(mBlocks * panels, (t0, t1) -> {
-            Scratch s = SCRATCH.get();
-            for (int t = t0; t < t1; t++) {
-                int m0 = (t / panels) * blockRows, mr = Math.min(blockRows, rows - m0), p = t % panels;
-                task.run(m0, mr, p, s);
-            }
-        });
-    }
-
-    /**
-     * {@code C[0:mr, 0:cols] = x[m0:m0+mr] · (panel p of W)ᵀ + b}, C's rows {@code ldc} apart from {@code cOff}, cols
-     * the panel's width: a K block at a time, 16-bit weights widened per block. Every element of C is still one
-     * chain of FMAs in k order: where the blocks end changes no bit of it.
-     */
-    private static void panelProduct(float[] x, int m0, int mr, Panels w, int p, float[] c, int cOff, int ldc, Scratch s) {
-        int in = w.inFeatures, nr = Gemm.NR, col0 = p * nr, cols = Math.min(nr, w.outFeatures - col0);
-        int block = Gemm.deepBlock(in);
-        for (int k0 = 0; k0 < in; k0 += block) {
-            int kc = Math.min(block, in - k0);
-            float[] b = w.panels;
-            int bOff = (p * in + k0) * nr;
-            if (w.half != null) {
-                w.half.widen(bOff, kc * nr, s.wide, 0);
-                b = s.wide;
-                bOff = 0;
-            }
-            if (k0 == 0) {
-                // The first K block starts from the bias: no pass first touching C's rows to fill them.
-                Gemm.panel(x, m0 * in, in, mr, b, bOff, kc, w.bias, col0, 0, c, cOff, ldc, cols, s.tile);
-            } else {
-                Gemm.panel(x, m0 * in + k0, in, mr, b, bOff, kc, c, cOff, ldc, cols, s.tile);
-            }
-        }
-    }
-
-    /**
-     * Convolution as an implicit GEMM: {@code y[o, p] = b[o] + Σ_k W[o, k] · X[k, p]} with k one tap of one input
-     * channel (in {@link ConvShape#source}'s order) and X the im2col matrix, packed a K block at a time into NR-wide panels over the pixels
-     * of all images in turn (zeros where the kernel reaches past the border). One path serves 3x3, 1x1, stride 2
-     * and asymmetric padding. Images of at most {@link #FEW_PANELS} panels sum K in parts ({@link #convByParts});
-     * the choice is per image, and within each way every output element sums its K blocks in one fixed order, so
-     * the result depends neither on the batch nor on the thread count.
-     */
+    /** 3x3 stride-1 convolutions that suit it by {@link Winograd}, the rest as an {@link ImplicitGemm}. */
     @Override
     public void conv2d(float[] x, int batch, int height, int width, ConvWeights weights,
                        int stride, int padTop, int padLeft, int outHeight, int outWidth, float[] y) {
@@ -297,193 +75,8 @@ public class VectorKernels extends ScalarKernels {
         checkConv(x, batch, height, width, w, stride, outHeight, outWidth, y);
         if (Winograd.suits(w, batch, height, width, stride, padTop, padLeft, outHeight, outWidth)) {
             Winograd.conv2d(x, batch, height, width, w, y);
-            return;
-        }
-        ConvShape shape = new ConvShape(w.inChannels, height, width, w.kernelHeight, w.kernelWidth, stride, padTop, padLeft, outWidth);
-        ConvPanels panels = new ConvPanels(shape, batch, outHeight * outWidth);
-        if (panels.perImage() > FEW_PANELS) {
-            convByBlocks(x, w, panels, y);
         } else {
-            convByParts(x, w, panels, y);
-        }
-    }
-
-    /**
-     * The pixel panels of a convolution's output: {@code perImage} NR-wide panels per image, the last of each
-     * image ragged, panel g covering pixels {@code [first(g), first(g) + width(g))} of image {@code g / perImage}.
-     */
-    private record ConvPanels(ConvShape shape, int batch, int pixels) {
-        int perImage() {
-            return (pixels + Gemm.NR - 1) / Gemm.NR;
-        }
-
-        int count() {
-            return batch * perImage();
-        }
-
-        int first(int g) {
-            return g % perImage() * Gemm.NR;
-        }
-
-        int width(int g) {
-            return Math.min(Gemm.NR, pixels - first(g));
-        }
-
-        /** Packs rows {@code [k0, k0 + kc)} of panel g at {@code pack[at]}. */
-        void pack(float[] x, int g, int k0, int kc, float[] pack, int at) {
-            pack(x, g, g + 1, k0, kc, pack, at);
-        }
-
-        /**
-         * Packs rows {@code [k0, k0 + kc)} of panels {@code [g0, g1)}, panel g at {@code pack[at + (g - g0)·kc·NR]}:
-         * one call per image, so that each input row is read in one run (1 KB for four panels, not four of 256
-         * bytes: the 1x1 convolutions at 512x512, whose channel planes lie 1 MB apart, spent a third in packing).
-         */
-        void pack(float[] x, int g0, int g1, int k0, int kc, float[] pack, int at) {
-            for (int g = g0; g < g1; ) {
-                int image = g / perImage(), end = Math.min(g1, (image + 1) * perImage());
-                int np = first(end - 1) + width(end - 1) - first(g);
-                shape.pack(x, image * shape.inChannels() * shape.height() * shape.width(), k0, kc, first(g), np,
-                        pack, at + (g - g0) * kc * Gemm.NR);
-                g = end;
-            }
-        }
-
-        /** Where row {@code o} of panel g starts in y, whose images hold {@code out} channels. */
-        int yAt(int g, int out, int o) {
-            return ((g / perImage()) * out + o) * pixels + first(g);
-        }
-    }
-
-    /**
-     * A task is a block of PIXELS output pixels times a chunk of the output channels, and packs its own K blocks,
-     * which stay in L2 while its channels run over them. With many pixels (the U-Net's 64x64 and 32x32 levels,
-     * the VAE) a chunk is every channel; with few pixel blocks (the 1x1 and strided convolutions out at 16x16)
-     * the channels are split too, so that each thread gets several tasks, and tasks of one pixel block each
-     * pack it.
-     */
-    private static void convByBlocks(float[] x, ConvRows w, ConvPanels panels, float[] y) {
-        int out = w.outChannels, blockPanels = PIXELS / Gemm.NR, pBlocks = (panels.count() + blockPanels - 1) / blockPanels;
-        int chunks = Math.max(1, Math.min((out + Gemm.MR - 1) / Gemm.MR, (4 * Parallel.threads() + pBlocks - 1) / pBlocks));
-        int chunkRows = ((out + chunks - 1) / chunks + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
-        int mChunks = (out + chunkRows - 1) / chunkRows;
-        Parallel.forRange(pBlocks * mChunks, (t0, t1) -> {
-            Scratch s = SCRATCH.get();
-            for (int t = t0; t < t1; t++) {
-                int o0 = t % mChunks * chunkRows, rows = Math.min(chunkRows, out - o0);
-                int g0 = t / mChunks * blockPanels, g1 = Math.min(panels.count(), g0 + blockPanels);
-                for (int k0 = 0; k0 < w.depth(); k0 += Gemm.KC) {
-                    int kc = Math.min(Gemm.KC, w.depth() - k0);
-                    panels.pack(x, g0, g1, k0, kc, s.pack, 0);
-                    multiply(w, k0, kc, k0 == 0 ? Start.BIAS : Start.SUMS, o0, rows, panels, g0, g1, s.pack, 0, y, 0, s);
-                }
-            }
-        });
-    }
-
-    /**
-     * Images of at most {@link #FEW_PANELS} pixel panels (the 8x8 level): every weight serves only those pixels, so
-     * the weights' stream sets the pace. The tasks split K into parts of at least {@link #PART_BLOCKS} K blocks,
-     * each part one contiguous run of the weights (all output channels of each of its K blocks), which the
-     * hardware prefetcher follows; split by output channels only, a task read a 40 KB piece of each K block,
-     * hundreds of KB apart (1280 -> 1280 at 8x8 ran ~10% slower so, 2-34% in alternated runs). Part 0 sums into
-     * y from the bias, the others into partial sums added to y in part order: the result depends on K alone.
-     * Where parts are few, the output channels are split too, and then the im2col is packed once for all tasks
-     * (packing it per task cost a 1x1 conv 2560 -> 1280 at 8x8 ~6%); a large batch goes {@link #PIXELS} at a
-     * time. None of this changes a sum.
-     */
-    private static void convByParts(float[] x, ConvRows w, ConvPanels panels, float[] y) {
-        int out = w.outChannels, kk = w.depth(), size = out * panels.pixels() * panels.batch();
-        // As even as whole blocks allow, and none empty (169 blocks: 13 parts of 13, not 14 with the last empty).
-        int kBlocks = Math.ceilDiv(kk, Gemm.KC), perPart = Math.ceilDiv(kBlocks, Math.max(1, kBlocks / PART_BLOCKS));
-        int parts = Math.ceilDiv(kBlocks, perPart);
-        int groupPanels = PIXELS / Gemm.NR, groups = Math.ceilDiv(panels.count(), groupPanels);
-        int rowTiles = Math.ceilDiv(out, Gemm.MR);
-        int wanted = Math.clamp(Math.ceilDiv(4 * Parallel.threads(), parts * groups), 1, rowTiles);
-        int chunkRows = Math.ceilDiv(rowTiles, wanted) * Gemm.MR, chunks = Math.ceilDiv(out, chunkRows);
-        float[] partial = partsBuffer(PARTIAL_SUMS, (parts - 1) * size);
-        // Shared: block b of the im2col at b·KC·stripe, its panel g at + g·kc·NR.
-        int stripe = panels.count() * Gemm.NR;
-        float[] shared = chunks > 1 && groups == 1 ? partsBuffer(SHARED_PACK, kk * stripe) : null;
-        if (shared != null) {
-            Parallel.forRange(kBlocks, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    int k0 = b * Gemm.KC;
-                    panels.pack(x, 0, panels.count(), k0, Math.min(Gemm.KC, kk - k0), shared, k0 * stripe);
-                }
-            });
-        }
-        Parallel.forRange(parts * groups * chunks, (t0, t1) -> {
-            Scratch s = SCRATCH.get();
-            for (int t = t0; t < t1; t++) {
-                int part = t / (groups * chunks), g0 = t / chunks % groups * groupPanels;
-                int g1 = Math.min(panels.count(), g0 + groupPanels), o0 = t % chunks * chunkRows, rows = Math.min(chunkRows, out - o0);
-                float[] sums = part == 0 ? y : partial;
-                int at = part == 0 ? 0 : (part - 1) * size, first = part * perPart;
-                for (int b = first; b < Math.min(kBlocks, first + perPart); b++) {
-                    int k0 = b * Gemm.KC, kc = Math.min(Gemm.KC, kk - k0);
-                    if (shared == null) {
-                        panels.pack(x, g0, g1, k0, kc, s.pack, 0);
-                    }
-                    Start start = b > first ? Start.SUMS : part == 0 ? Start.BIAS : Start.ZERO;
-                    multiply(w, k0, kc, start, o0, rows, panels, g0, g1, shared == null ? s.pack : shared,
-                            shared == null ? 0 : k0 * stripe, sums, at, s);
-                }
-            }
-        });
-        if (parts > 1) {
-            Parallel.forRange(Math.ceilDiv(size, 4096), (c0, c1) -> {
-                for (int i = c0 * 4096, end = Math.min(size, c1 * 4096); i < end; i++) {
-                    float v = y[i];
-                    for (int p = 1; p < parts; p++) {
-                        v += partial[(p - 1) * size + i];
-                    }
-                    y[i] = v;
-                }
-            });
-        }
-    }
-
-    /** What a K block's products are added to: the bias, zeros, or the sums of the blocks before it. */
-    private enum Start { BIAS, ZERO, SUMS }
-
-    /**
-     * {@code y[o0:o0+rows, panels g0:g1] = start + W[o0:o0+rows, k0:k0+kc] · pack} for one K block, y's images
-     * from {@code y[yOff]}, the panels packed from {@code pack[at]} on, panel g at {@code (g - g0)·kc·NR}; start is
-     * the bias, zeros or y itself (a pass that first filled y with the bias cost ~6% of a 1x1 conv at 512x512).
-     * A's rows go MC at a time, widened first when the weights are 16-bit, so that each widened block serves
-     * every panel.
-     */
-    private static void multiply(ConvRows w, int k0, int kc, Start start, int o0, int rows, ConvPanels panels, int g0,
-                                 int g1, float[] pack, int at, float[] y, int yOff, Scratch s) {
-        int out = w.outChannels;
-        for (int m0 = 0; m0 < rows; m0 += MC) {
-            int mr = Math.min(MC, rows - m0);
-            float[] a = w.w;
-            int aOff = k0 * out + (o0 + m0) * kc;
-            if (w.half != null) {
-                w.half.widen(aOff, mr * kc, s.wide, 0);
-                a = s.wide;
-                aOff = 0;
-            }
-            if (start == Start.BIAS) {
-                Gemm.fillRows(s.bias, 0, Gemm.NR, mr, Gemm.NR, w.bias, o0 + m0);
-            }
-            float[] from = switch (start) {
-                case BIAS -> s.bias;
-                case ZERO -> Gemm.ZERO;
-                case SUMS -> y;
-            };
-            int fromStride = switch (start) {
-                case BIAS -> Gemm.NR;
-                case ZERO -> 0;
-                case SUMS -> panels.pixels();
-            };
-            for (int g = g0; g < g1; g++) {
-                int yAt = yOff + panels.yAt(g, out, o0 + m0);
-                Gemm.panel(a, aOff, kc, mr, pack, at + (g - g0) * kc * Gemm.NR, kc, from, start == Start.SUMS ? yAt : 0,
-                        fromStride, y, yAt, panels.pixels(), panels.width(g), s.tile);
-            }
+            ImplicitGemm.conv2d(x, batch, height, width, w, stride, padTop, padLeft, outHeight, outWidth, y);
         }
     }
 

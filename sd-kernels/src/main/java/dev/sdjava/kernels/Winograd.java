@@ -125,7 +125,7 @@ final class Winograd {
      * #INPUT_BUDGET}); at 8x8 it is slower. The count is per image, not per call, so that an image gets the same
      * bits alone as in a batch (tiled VAE decode relies on it), and the choice never depends on the thread count.
      */
-    static boolean suits(VectorKernels.ConvRows w, int batch, int height, int width, int stride, int padTop, int padLeft,
+    static boolean suits(ConvRows w, int batch, int height, int width, int stride, int padTop, int padLeft,
                          int outHeight, int outWidth) {
         return w.kernelHeight() == 3 && w.kernelWidth() == 3 && stride == 1 && padTop == 1 && padLeft == 1
                 && outHeight == height && outWidth == width && w.inChannels() >= 32
@@ -146,7 +146,7 @@ final class Winograd {
     }
 
     /** {@code y = conv3x3(x, w) + bias}, x {@code [batch, in, height, width]}, y {@code [batch, out, height, width]}. */
-    static void conv2d(float[] x, int batch, int height, int width, VectorKernels.ConvRows w, float[] y) {
+    static void conv2d(float[] x, int batch, int height, int width, ConvRows w, float[] y) {
         Transforms f = transformsFor(height, width);
         int in = w.inChannels(), out = w.outChannels(), xi = f.positions;
         int tilesX = Math.ceilDiv(width, f.tile), perImage = tilesPerImage(height, width, f.tile), tiles = batch * perImage;
@@ -194,7 +194,7 @@ final class Winograd {
      * chunk of output channels into its own scratch and runs them against those panels, so that no U is written
      * out and read back per block of the other order. A next group of panels transforms the weights again.
      */
-    private static void byChannelBlocks(float[] x, Geometry g, VectorKernels.ConvRows w, float[] y, int panels, int vXi) {
+    private static void byChannelBlocks(float[] x, Geometry g, ConvRows w, float[] y, int panels, int vXi) {
         Transforms f = g.f;
         int in = g.in, out = g.out, xi = f.positions;
         int group = (int) Math.clamp(INPUT_BUDGET / ((long) xi * vXi), 1, panels);
@@ -244,7 +244,7 @@ final class Winograd {
      * weights are read into {@code row} first (ConvRows stores them in K blocks, not rows), and the floats after
      * them are the transform's scratch.
      */
-    private static void transformWeights(Transforms f, VectorKernels.ConvRows w, int o0, int r0, int r1, int in, int stride,
+    private static void transformWeights(Transforms f, ConvRows w, int o0, int r0, int r1, int in, int stride,
                                          float[] u, float[] row) {
         for (int r = r0; r < r1; r++) {
             w.row(o0 + r, row, 0);

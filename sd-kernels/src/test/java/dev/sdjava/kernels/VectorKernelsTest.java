@@ -145,7 +145,7 @@ class VectorKernelsTest {
         try (Arena arena = Arena.ofConfined()) {
             Tensor t = half ? weights(arena, DType.F16, w, out, in, k, k) : Tensor.ofFloats(arena, w, out, in, k, k);
             float[] want = t.toFloatArray(), got = new float[kk];
-            VectorKernels.ConvRows rows = (VectorKernels.ConvRows) VECTOR.prepareConv(t, null);
+            ConvRows rows = (ConvRows) VECTOR.prepareConv(t, null);
             for (int o = 0; o < out; o++) {
                 rows.row(o, got, 0);
                 float[] inOrder = new float[kk];
@@ -223,7 +223,7 @@ class VectorKernelsTest {
     }
 
     /**
-     * Small images go by K parts (see VectorKernels.conv2d), alone or in a large batch, whose panels are shared
+     * Small images go by K parts (see ImplicitGemm), alone or in a large batch, whose panels are shared
      * out in groups: both must match the scalar reference and give each image the same bits, with one part (9
      * input channels) and with several (350 in a 3x3 conv: 25 K blocks, 2 parts).
      */

@@ -77,7 +77,7 @@ class WinogradTest {
             Tensor wt = tensor(arena, dtype, weights(rnd, out, in), out, in, 3, 3);
             Tensor bt = withBias ? tensor(arena, dtype, b, out) : null;
             ConvWeights cw = VECTOR.prepareConv(wt, bt);
-            if (!Winograd.suits((VectorKernels.ConvRows) cw, batch, h, w, 1, 1, 1, h, w)) {
+            if (!Winograd.suits((ConvRows) cw, batch, h, w, 1, 1, 1, h, w)) {
                 return; // too few tiles for Winograd: the implicit GEMM's own tests cover it
             }
             float[] want = new float[batch * out * h * w], got = new float[want.length + 7];
@@ -100,7 +100,7 @@ class WinogradTest {
         assertEquals(WinogradF4.INSTANCE, Winograd.transformsFor(64, 64));
         try (Arena arena = Arena.ofConfined()) {
             Random rnd = new Random(3);
-            var cw = (VectorKernels.ConvRows) VECTOR.prepareConv(tensor(arena, DType.F16, weights(rnd, 40, 36), 40, 36, 3, 3), null);
+            var cw = (ConvRows) VECTOR.prepareConv(tensor(arena, DType.F16, weights(rnd, 40, 36), 40, 36, 3, 3), null);
             for (int batch : new int[]{1, 2, 5}) {
                 assertTrue(Winograd.suits(cw, batch, 16, 16, 1, 1, 1, 16, 16));
                 assertTrue(Winograd.suits(cw, batch, 15, 17, 1, 1, 1, 15, 17));
@@ -108,9 +108,9 @@ class WinogradTest {
                 assertFalse(Winograd.suits(cw, batch, 32, 32, 2, 1, 1, 16, 16));
             }
             // Any number of output channels (the VAE's last conv has 3), but at least 32 input channels.
-            var few = (VectorKernels.ConvRows) VECTOR.prepareConv(tensor(arena, DType.F16, weights(rnd, 3, 32), 3, 32, 3, 3), null);
+            var few = (ConvRows) VECTOR.prepareConv(tensor(arena, DType.F16, weights(rnd, 3, 32), 3, 32, 3, 3), null);
             assertTrue(Winograd.suits(few, 1, 512, 512, 1, 1, 1, 512, 512));
-            var shallow = (VectorKernels.ConvRows) VECTOR.prepareConv(tensor(arena, DType.F16, weights(rnd, 64, 31), 64, 31, 3, 3), null);
+            var shallow = (ConvRows) VECTOR.prepareConv(tensor(arena, DType.F16, weights(rnd, 64, 31), 64, 31, 3, 3), null);
             assertFalse(Winograd.suits(shallow, 1, 64, 64, 1, 1, 1, 64, 64));
         }
     }
@@ -220,7 +220,7 @@ class WinogradTest {
                 Tensor wt = Tensor.ofFloats(arena, weights(rnd, out, in), out, in, 3, 3);
                 Tensor bt = Tensor.ofFloats(arena, Naive.random(rnd, out), out);
                 ConvWeights cw = VECTOR.prepareConv(wt, bt);
-                assertTrue(Winograd.suits((VectorKernels.ConvRows) cw, batch, h, w, 1, 1, 1, h, w), h + "x" + w);
+                assertTrue(Winograd.suits((ConvRows) cw, batch, h, w, 1, 1, 1, h, w), h + "x" + w);
                 float[] want = new float[batch * out * h * w], got = new float[want.length];
                 SCALAR.conv2d(x, batch, h, w, SCALAR.prepareConv(wt, bt), 1, 1, 1, h, w, want);
                 VECTOR.conv2d(x, batch, h, w, cw, 1, 1, 1, h, w, got);
