@@ -69,12 +69,12 @@ final class WeightData {
         MemorySegment.copy(t.data(), SHORT_LE, 2 * from, dst, 0, dst.length);
     }
 
-    /** Checks {@code weight [out, in]} or {@code [out, in, 1, 1]} and an optional {@code bias [out]}. */
     /** Whether {@code t} is 16-bit (F16 or BF16): such weights stay 16-bit in memory and are widened per block. */
     static boolean isHalf(Tensor t) {
         return t.dtype() == DType.F16 || t.dtype() == DType.BF16;
     }
 
+    /** Checks {@code weight [out, in]} or {@code [out, in, 1, 1]} and an optional {@code bias [out]}. */
     static void checkLinear(Tensor weight, Tensor bias) {
         long[] s = weight.shape();
         boolean ok = s.length == 2 || (s.length == 4 && s[2] == 1 && s[3] == 1);
