@@ -16,6 +16,10 @@ import java.util.Arrays;
  * every vector operation (a vector that escapes a non-inlined call is boxed, and a kernel becomes 10-100x
  * slower). Kernels not overridden here are the scalar ones: either C2 vectorises them already (F16
  * conversion, copies) or they are not on the hot path.
+ *
+ * <p>The dense kernels have classes of their own, all on {@link Gemm}'s micro-kernel: {@link Linear} (linear
+ * layers, GEGLU), {@link Winograd} and {@link ImplicitGemm} (convolutions, over {@link ConvRows}) and
+ * {@link FlashAttention}; this class checks their arguments and holds the normalisation and element-wise kernels.
  */
 public class VectorKernels extends ScalarKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
