@@ -60,10 +60,11 @@ final class ImplicitGemm {
         ConvShape shape = new ConvShape(w.inChannels(), height, width, w.kernelHeight(), w.kernelWidth(),
                 stride, padTop, padLeft, outWidth);
         int pixels = outHeight * outWidth;
-        if (Math.ceilDiv(pixels, Gemm.NR) > FEW_PANELS) {
-            convByBlocks(x, w, new ConvPanels(shape, batch, pixels, pixels), y);
+        ConvPanels panels = new ConvPanels(shape, batch, pixels, pixels);
+        if (panels.perImage() > FEW_PANELS) {
+            convByBlocks(x, w, panels, y);
         } else {
-            convByParts(x, w, ConvPanels.few(shape, batch, pixels), y);
+            convByParts(x, w, panels.endToEndIfFewer(), y);
         }
     }
 
@@ -78,11 +79,10 @@ final class ImplicitGemm {
      */
     private record ConvPanels(ConvShape shape, int batch, int pixels, int imagePixels) {
 
-        /** Panels for {@code batch} images of {@code pixels}, end to end where that leaves fewer panels. */
-        static ConvPanels few(ConvShape shape, int batch, int pixels) {
-            boolean endToEnd = Math.ceilDiv(batch * pixels, Gemm.NR) < batch * Math.ceilDiv(pixels, Gemm.NR);
-            return endToEnd ? new ConvPanels(shape, 1, batch * pixels, pixels)
-                    : new ConvPanels(shape, batch, pixels, pixels);
+        /** These panels' images end to end where that leaves fewer panels, else these. */
+        ConvPanels endToEndIfFewer() {
+            int all = batch * pixels;
+            return Math.ceilDiv(all, Gemm.NR) < count() ? new ConvPanels(shape, 1, all, pixels) : this;
         }
 
         boolean endToEnd() {
@@ -193,7 +193,7 @@ final class ImplicitGemm {
      * y from the bias, the others into partial sums added to y in part order: the result depends on K alone.
      * Where parts are few, the output channels are split too, and then the im2col is packed once for all tasks
      * (packing it per task cost a 1x1 conv 2560 -> 1280 at 8x8 ~6%); a large batch goes {@link #PIXELS} at a
-     * time. Small images end to end ({@link ConvPanels#few}) sum into a buffer of their layout, moved to y with the
+     * time. Small images end to end ({@link ConvPanels#endToEndIfFewer}) sum into a buffer of their layout, moved to y with the
      * parts' sums. None of this changes a sum.
      */
     private static void convByParts(float[] x, ConvRows w, ConvPanels panels, float[] y) {
