@@ -20,6 +20,13 @@ public final class Parallel {
         void run(int from, int to);
     }
 
+    /**
+     * How long a waiting thread spins before it parks: a worker for its next job, the caller for the workers to
+     * finish. Kernel calls come back to back, and waking a parked thread costs tens of microseconds on this VM;
+     * in one JVM, spinning 200 us against parking at once: the 77 x 768 -> 320 linear 280 against 249 GFLOP/s, the
+     * 8x8 and 4x4 convolutions +2%, a guided 512x512 U-Net step 0.5% faster. An idle pool parks within this.
+     */
+    private static final long SPIN_NANOS = 200_000;
     private static final int THREADS = configuredThreads();
     private static final Worker[] WORKERS = startWorkers(THREADS - 1);
     /** True on a pool worker and on a caller while it runs its share of a region. */
@@ -159,6 +166,9 @@ public final class Parallel {
         }
 
         void awaitAll() {
+            for (long until = System.nanoTime() + SPIN_NANOS; remaining.get() != 0 && System.nanoTime() < until; ) {
+                Thread.onSpinWait();
+            }
             while (remaining.get() != 0) {
                 LockSupport.park(this);
             }
@@ -173,7 +183,7 @@ public final class Parallel {
         }
     }
 
-    /** A pool thread: waits for a job, helps with it, waits again. */
+    /** A pool thread: waits for a job (spinning first, then parked), helps with it, waits again. */
     private static final class Worker extends Thread {
         private final java.util.concurrent.LinkedTransferQueue<Job> queue = new java.util.concurrent.LinkedTransferQueue<>();
 
@@ -190,11 +200,16 @@ public final class Parallel {
         public void run() {
             INSIDE.get()[0] = true;
             while (true) {
-                Job job;
-                try {
-                    job = queue.take();
-                } catch (InterruptedException e) {
-                    continue;
+                Job job = queue.poll();
+                for (long until = System.nanoTime() + SPIN_NANOS; job == null && System.nanoTime() < until; job = queue.poll()) {
+                    Thread.onSpinWait();
+                }
+                if (job == null) {
+                    try {
+                        job = queue.take();
+                    } catch (InterruptedException e) {
+                        continue;
+                    }
                 }
                 job.work();
             }
