@@ -20,16 +20,6 @@ public final class Parallel {
         void run(int from, int to);
     }
 
-    /**
-     * How long a waiting thread polls before it parks: a worker for its next job, the caller for the workers to
-     * finish. Kernel calls come back to back, and waking a parked thread costs tens of microseconds on this VM.
-     * It polls with {@code Thread.yield()}, not a busy spin, so that it gives its core to any other runnable
-     * thread: spinning, a caller held its core while C2's compiler threads (or a worker they had displaced) waited
-     * for one, and the warm-up's self-check GEMM took the whole 200 us per call. Alternated in one JVM against
-     * parking at once: the 77 x 768 -> 320 linear 278 against 237 GFLOP/s, 1280 -> 1280 at 8x8 +2%, a guided 256x256
-     * U-Net step ~1.5% faster, 512x512 unchanged.
-     */
-    private static final long POLL_NANOS = 200_000;
     private static final int THREADS = configuredThreads();
     private static final Worker[] WORKERS = startWorkers(THREADS - 1);
     /** True on a pool worker and on a caller while it runs its share of a region. */
@@ -169,9 +159,6 @@ public final class Parallel {
         }
 
         void awaitAll() {
-            for (long until = System.nanoTime() + POLL_NANOS; remaining.get() != 0 && System.nanoTime() < until; ) {
-                Thread.yield();
-            }
             while (remaining.get() != 0) {
                 LockSupport.park(this);
             }
@@ -186,7 +173,7 @@ public final class Parallel {
         }
     }
 
-    /** A pool thread: waits for a job (polling first, then parked), helps with it, waits again. */
+    /** A pool thread: waits for a job, helps with it, waits again. */
     private static final class Worker extends Thread {
         private final java.util.concurrent.LinkedTransferQueue<Job> queue = new java.util.concurrent.LinkedTransferQueue<>();
 
@@ -203,16 +190,11 @@ public final class Parallel {
         public void run() {
             INSIDE.get()[0] = true;
             while (true) {
-                Job job = queue.poll();
-                for (long until = System.nanoTime() + POLL_NANOS; job == null && System.nanoTime() < until; job = queue.poll()) {
-                    Thread.yield();
-                }
-                if (job == null) {
-                    try {
-                        job = queue.take();
-                    } catch (InterruptedException e) {
-                        continue;
-                    }
+                Job job;
+                try {
+                    job = queue.take();
+                } catch (InterruptedException e) {
+                    continue;
                 }
                 job.work();
             }
