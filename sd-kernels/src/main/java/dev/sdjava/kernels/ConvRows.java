@@ -62,12 +62,17 @@ record ConvRows(int outChannels, int inChannels, int kernelHeight, int kernelWid
     void row(int o, float[] dst, int at) {
         int kk = depth();
         for (int k0 = 0; k0 < kk; k0 += Gemm.KC) {
-            int kc = Math.min(Gemm.KC, kk - k0), from = k0 * outChannels + o * kc;
-            if (half != null) {
-                half.widen(from, kc, dst, at + k0);
-            } else {
-                System.arraycopy(w, from, dst, at + k0, kc);
-            }
+            int kc = Math.min(Gemm.KC, kk - k0);
+            floats(k0 * outChannels + o * kc, kc, dst, at + k0);
+        }
+    }
+
+    /** {@code dst[at, at + n)} = stored values {@code [from, from + n)} of this layout as F32 (widened if 16-bit). */
+    void floats(int from, int n, float[] dst, int at) {
+        if (half != null) {
+            half.widen(from, n, dst, at);
+        } else {
+            System.arraycopy(w, from, dst, at, n);
         }
     }
 }

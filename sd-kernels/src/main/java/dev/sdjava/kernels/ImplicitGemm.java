@@ -21,7 +21,7 @@ final class ImplicitGemm {
 
     /**
      * Per-thread buffers, allocated once per thread: the packed im2col block (KC x PIXELS), the F32 copy of MC x KC
-     * rows of 16-bit weights, the C tile of ragged edges, the bias rows (MC x NR) a first K block starts from, and
+     * rows of weights ({@link #multiply}), the C tile of ragged edges, the bias rows (MC x NR) a first K block starts from, and
      * one image's part of a panel that images share (KC x NR).
      */
     private record Scratch(float[] pack, float[] wide, float[] tile, float[] bias, float[] run) {
@@ -259,7 +259,10 @@ final class ImplicitGemm {
      * from {@code y[yOff]}, the panels packed from {@code pack[at]} on, panel g at {@code (g - g0)·kc·NR}; start is
      * the bias, zeros or y itself (a pass that first filled y with the bias cost ~6% of a 1x1 conv at 512x512).
      * A's rows go MC at a time, widened first when the weights are 16-bit, so that each widened block serves
-     * every panel.
+     * every panel. F32 weights are copied to the same buffer where a block serves at most {@link #FEW_PANELS}
+     * panels: alternated in one JVM, F32 1280 -> 1280 at 8x8 ran 255 against 205 GFLOP/s at batch 1 and 277
+     * against 252 at batch 2, at 4x4 99 against 84, the 8x8 level's 1x1 2560 -> 1280 196 against 165; with
+     * more panels per block (a 1x1 conv at 64x64) the copy cost ~5% and is skipped.
      */
     private static void multiply(ConvRows w, int k0, int kc, Start start, int o0, int rows, ConvPanels panels, int g0,
                                  int g1, float[] pack, int at, float[] y, int yOff, Scratch s) {
@@ -268,8 +271,10 @@ final class ImplicitGemm {
             int mr = Math.min(MC, rows - m0);
             float[] a = w.w();
             int aOff = k0 * out + (o0 + m0) * kc;
-            if (w.half() != null) {
-                w.half().widen(aOff, mr * kc, s.wide, 0);
+            // F32 weights for one or two panels are copied too: read in place, each micro-kernel call waits on six
+            // rows streaming from memory, where one sequential pass lets the prefetcher stream them.
+            if (w.half() != null || g1 - g0 <= FEW_PANELS) {
+                w.floats(aOff, mr * kc, s.wide, 0);
                 a = s.wide;
                 aOff = 0;
             }
