@@ -21,8 +21,8 @@ final class ImplicitGemm {
 
     /**
      * Per-thread buffers, allocated once per thread: the packed im2col block (KC x PIXELS), the F32 copy of MC x KC
-     * rows of weights ({@link #multiply}), the C tile of ragged edges, the bias rows (MC x NR) a first K block starts from, and
-     * one image's part of a panel that images share (KC x NR).
+     * rows of weights ({@link #multiply}), the C tile of ragged edges, the bias rows (MC x NR) a first K block
+     * starts from, and one image's part of a panel that images share (KC x NR).
      */
     private record Scratch(float[] pack, float[] wide, float[] tile, float[] bias, float[] run) {
     }
@@ -193,8 +193,8 @@ final class ImplicitGemm {
      * y from the bias, the others into partial sums added to y in part order: the result depends on K alone.
      * Where parts are few, the output channels are split too, and then the im2col is packed once for all tasks
      * (packing it per task cost a 1x1 conv 2560 -> 1280 at 8x8 ~6%); a large batch goes {@link #PIXELS} at a
-     * time. Small images end to end ({@link ConvPanels#endToEndIfFewer}) sum into a buffer of their layout, moved to y with the
-     * parts' sums. None of this changes a sum.
+     * time. Small images end to end ({@link ConvPanels#endToEndIfFewer}) sum into a buffer of their layout, moved
+     * to y with the parts' sums. None of this changes a sum.
      */
     private static void convByParts(float[] x, ConvRows w, ConvPanels panels, float[] y) {
         int out = w.outChannels(), kk = w.depth(), size = out * panels.pixels() * panels.batch();
@@ -207,7 +207,8 @@ final class ImplicitGemm {
         int chunkRows = Math.ceilDiv(rowTiles, wanted) * Gemm.MR, chunks = Math.ceilDiv(out, chunkRows);
         float[] partial = partsBuffer(PARTIAL_SUMS, (parts - 1) * size);
         // Images end to end sum into an output of that layout, [out][images · pixels], moved to y at the end.
-        float[] sums0 = panels.endToEnd() ? partsBuffer(END_TO_END, size) : y;
+        boolean endToEnd = panels.endToEnd();
+        float[] sums0 = endToEnd ? partsBuffer(END_TO_END, size) : y;
         // Shared: block b of the im2col at b·KC·stripe, its panel g at + g·kc·NR.
         int stripe = panels.count() * Gemm.NR;
         float[] shared = chunks > 1 && groups == 1 ? partsBuffer(SHARED_PACK, kk * stripe) : null;
@@ -237,8 +238,7 @@ final class ImplicitGemm {
                 }
             }
         });
-        if (parts > 1 || panels.endToEnd()) {
-            boolean endToEnd = panels.endToEnd();
+        if (parts > 1 || endToEnd) {
             Parallel.forRange(Math.ceilDiv(size, 4096), (c0, c1) -> {
                 for (int i = c0 * 4096, end = Math.min(size, c1 * 4096); i < end; i++) {
                     float v = sums0[i];
