@@ -95,7 +95,7 @@ class PipelineGoldenTest {
     }
 
     /** The golden call's settings; diffusers reads prompts literally. */
-    private static GenerationRequest.Builder request(Golden golden, String caseName) {
+    static GenerationRequest.Builder request(Golden golden, String caseName) {
         String sampler = caseName.replaceAll("_\\d+x\\d+.*", "");
         GenerationRequest.Builder b = GenerationRequest.txt2img((String) golden.at("prompt"))
                 .negativePrompt(golden.at("negative_prompt") instanceof String n ? n : "")
