@@ -375,6 +375,7 @@ class VectorKernelsTest {
         assertTrue(got[want.length] == 0, "upsample wrote past its output");
     }
 
+    /** The caller alone and the pool on the same task list (other pool sizes: {@link AnyThreadCountTest}). */
     @Property(tries = 10)
     void oneThreadAndAllThreadsGiveIdenticalResults(@ForAll @IntRange(min = 1, max = 200) int rows,
                                                     @ForAll @IntRange(min = 1, max = 300) int n, @ForAll long seed) {
