@@ -2,8 +2,11 @@ package dev.sdjava.kernels;
 
 import dev.sdjava.tensor.DType;
 import dev.sdjava.tensor.Tensor;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
@@ -282,6 +285,24 @@ class VectorKernelsTest {
     void attentionMatchesScalar(@ForAll @IntRange(min = 1, max = 2) int batch, @ForAll @IntRange(min = 1, max = 3) int heads,
                                 @ForAll @IntRange(min = 1, max = 150) int queries, @ForAll @IntRange(min = 1, max = 211) int keys,
                                 @ForAll @IntRange(min = 1, max = 90) int headDim, @ForAll boolean causal, @ForAll long seed) {
+        assertAttentionMatchesScalar(batch, heads, queries, keys, headDim, causal, seed);
+    }
+
+    /** The head sizes the property above does not reach: SD 1.5's deepest levels (160) and the VAE's one head (512). */
+    @Property(tries = 12)
+    void attentionWithWideHeadsMatchesScalar(@ForAll("wideHeads") int headDim, @ForAll @IntRange(min = 1, max = 2) int heads,
+                                             @ForAll @IntRange(min = 1, max = 100) int queries,
+                                             @ForAll @IntRange(min = 1, max = 150) int keys, @ForAll long seed) {
+        assertAttentionMatchesScalar(1, heads, queries, keys, headDim, false, seed);
+    }
+
+    @Provide
+    Arbitrary<Integer> wideHeads() {
+        return Arbitraries.of(97, 160, 512);
+    }
+
+    private static void assertAttentionMatchesScalar(int batch, int heads, int queries, int keys, int headDim, boolean causal,
+                                                     long seed) {
         Random rnd = new Random(seed);
         int width = heads * headDim;
         float[] q = Naive.random(rnd, batch * queries * width), k = Naive.random(rnd, batch * keys * width);
