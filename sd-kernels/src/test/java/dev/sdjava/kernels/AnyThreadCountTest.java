@@ -35,8 +35,10 @@ class AnyThreadCountTest {
 
     private static Map<String, Integer> digestsWith(int threads, Path dir) throws IOException, InterruptedException {
         Path out = dir.resolve("threads-" + threads + ".txt");
+        // The same vector width as this JVM's (its sums group by it), another pool size.
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-Dsd.kernels=vector", "-Dsd.threads=" + threads,
+                "--add-modules", "jdk.incubator.vector", "-XX:MaxVectorSize=" + Gemm.F.vectorByteSize(),
+                "-Dsd.kernels=vector", "-Dsd.threads=" + threads,
                 "-cp", System.getProperty("java.class.path"), ThreadCountDigests.class.getName());
         Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         if (!child.waitFor(5, TimeUnit.MINUTES)) {
@@ -45,8 +47,8 @@ class AnyThreadCountTest {
         }
         List<String> lines = Files.readAllLines(out);
         assertEquals(0, child.exitValue(), "sd.threads=" + threads + " exit status; output:\n" + String.join("\n", lines));
-        assertEquals(List.of("threads " + threads), lines.stream().filter(l -> l.startsWith("threads ")).toList(),
-                "the child's pool size");
+        assertEquals(List.of("threads " + threads + ", lanes " + Gemm.L),
+                lines.stream().filter(l -> l.startsWith("threads ")).toList(), "the child's pool and vector width");
         Map<String, Integer> digests = new LinkedHashMap<>();
         for (String line : lines) {
             int space = line.lastIndexOf(' ');

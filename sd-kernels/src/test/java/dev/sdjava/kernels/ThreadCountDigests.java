@@ -20,7 +20,7 @@ final class ThreadCountDigests {
     }
 
     public static void main(String[] args) {
-        System.out.println("threads " + Parallel.threads());
+        System.out.println("threads " + Parallel.threads() + ", lanes " + Gemm.L);
         compute().forEach((name, digest) -> System.out.println(name + " " + digest));
     }
 
