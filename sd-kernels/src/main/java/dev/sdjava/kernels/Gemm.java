@@ -29,7 +29,8 @@ final class Gemm {
      * registers, where the whole tile's 24 accumulators, 4 panel vectors and broadcast spill on every k. Under
      * -XX:UseAVX=2 here (8 lanes, 16 registers) the halves ran the micro-kernel in L1 at 96-107 GFLOP/s on one
      * thread against 57-60 for the whole tile, and a guided 256x256 U-Net step in 2.15 s against 3.13 s.
-     * (AVX-512 with -XX:MaxVectorSize=32 keeps 32 registers and would do as well whole; it gets halves too.)
+     * The JVM offers 512 bits wherever AVX-512 is on; only one told -XX:MaxVectorSize=32 keeps 32 registers at 256
+     * bits, and there the halves cost linear layers 5-12%.
      */
     static final boolean HALVES = x86() && F.vectorBitSize() < 512;
     /**
