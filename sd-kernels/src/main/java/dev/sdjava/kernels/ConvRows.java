@@ -58,12 +58,17 @@ record ConvRows(int outChannels, int inChannels, int kernelHeight, int kernelWid
         return inChannels * kernelHeight * kernelWidth;
     }
 
-    /** {@code dst[at, at + depth)} = the weights of output channel {@code o} as F32, in K order. */
-    void row(int o, float[] dst, int at) {
+    /**
+     * The weights of output channels {@code [o0, o0 + count)} as F32 rows in K order, channel {@code o0 + i} at
+     * {@code dst[at + i·depth, at + (i + 1)·depth)}: a K block at a time, in which these channels are one run.
+     */
+    void rows(int o0, int count, float[] dst, int at) {
         int kk = depth();
         for (int k0 = 0; k0 < kk; k0 += Gemm.KC) {
             int kc = Math.min(Gemm.KC, kk - k0);
-            floats(k0 * outChannels + o * kc, kc, dst, at + k0);
+            for (int i = 0; i < count; i++) {
+                floats(k0 * outChannels + (o0 + i) * kc, kc, dst, at + i * kk + k0);
+            }
         }
     }
 

@@ -81,11 +81,12 @@ final class Winograd {
         }
 
         /**
-         * U = G g Gᵀ of one output channel: {@code g[0, 9·in)} its 3x3 kernels in K order ({@link ConvShape#source}:
-         * tap t of the group of L channels from c at {@code g[9c + t·L]}, one vector, the last group narrower), then
-         * {@link #filterScratch} floats of scratch; U[ξ, c] written to {@code u[uAt + ξ·stride + c]}.
+         * U = G g Gᵀ of one output channel: {@code g[at, at + 9·in)} its 3x3 kernels in K order ({@link
+         * ConvShape#source}: tap t of the group of L channels from c at {@code g[at + 9c + t·L]}, one vector, the
+         * last group narrower), {@code g[scratch]} on {@link #filterScratch} floats of scratch; U[ξ, c] written to
+         * {@code u[uAt + ξ·stride + c]}.
          */
-        abstract void filters(float[] g, int in, float[] u, int uAt, int stride);
+        abstract void filters(float[] g, int at, int scratch, int in, float[] u, int uAt, int stride);
 
         /**
          * V = Bᵀ d B of tiles {@code tx .. tx+count-1} of tile row ty of one input channel's plane (at {@code x[plane]}),
@@ -168,7 +169,7 @@ final class Winograd {
             int first = o0, rows = Math.min(ob, out - o0), perTask = Math.ceilDiv(Math.ceilDiv(rows, split), Gemm.MR) * Gemm.MR;
             Parallel.forRange(Math.ceilDiv(rows, Gemm.MR), (t0, t1) -> {
                 transformWeights(f, w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u,
-                        scratch(WIDE, in * 9 + f.filterScratch));
+                        scratch(WIDE, weightRows(in) * in * 9 + f.filterScratch));
             });
             Parallel.forRange(panels * split, (t0, t1) -> {
                 float[] v = scratch(V, xi * vXi + L), m = scratch(M, xi * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
@@ -211,7 +212,7 @@ final class Winograd {
             });
             Parallel.forRange(Math.ceilDiv(out, mb), (t0, t1) -> {
                 float[] u = scratch(U, xi * uXi), m = scratch(M, xi * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
-                float[] buf = scratch(ROWS, f.buffer), row = scratch(WIDE, in * 9 + f.filterScratch);
+                float[] buf = scratch(ROWS, f.buffer), row = scratch(WIDE, weightRows(in) * in * 9 + f.filterScratch);
                 for (int t = t0; t < t1; t++) {
                     int o0 = t * mb, rows = Math.min(mb, out - o0);
                     transformWeights(f, w, o0, 0, rows, in, uXi, u, row);
@@ -240,16 +241,32 @@ final class Winograd {
     }
 
     /**
-     * U[ξ, r, c] at {@code ξ·stride + r·in + c} for output channels {@code o0 + r}, r in [r0, r1); each channel's
-     * weights are read into {@code row} first (ConvRows stores them in K blocks, not rows), and the floats after
-     * them are the transform's scratch.
+     * U[ξ, r, c] at {@code ξ·stride + r·in + c} for output channels {@code o0 + r}, r in [r0, r1). The channels'
+     * weights are read {@link #weightRows} at a time into {@code rows} (ConvRows stores them in K blocks, where a
+     * group of channels is one run per block; read channel by channel, each was 45-90 pieces of 256 bytes far
+     * apart, and 1280 -> 1280's weights took 14-17 ms to read on one thread against 6-8 in groups of 12), and the
+     * floats after them are the transform's scratch. On the Intel Xeon of the log, batch 2, medians of six
+     * alternated JVMs: 320 @64 1.20x, 640 @32 1.14x, 2560 -> 1280 @16 1.10x, 1920 -> 640 @32 1.04x, 1280 @16 1.02x.
      */
     private static void transformWeights(Transforms f, ConvRows w, int o0, int r0, int r1, int in, int stride,
-                                         float[] u, float[] row) {
-        for (int r = r0; r < r1; r++) {
-            w.row(o0 + r, row, 0);
-            f.filters(row, in, u, r * in, stride);
+                                         float[] u, float[] rows) {
+        int kk = 9 * in, group = weightRows(in);
+        for (int g0 = r0; g0 < r1; g0 += group) {
+            int n = Math.min(group, r1 - g0);
+            w.rows(o0 + g0, n, rows, 0);
+            for (int i = 0; i < n; i++) {
+                f.filters(rows, i * kk, n * kk, in, u, (g0 + i) * in, stride);
+            }
         }
+    }
+
+    /**
+     * Output channels whose weights {@link #transformWeights} reads at a time: 12, fewer where their F32 rows would
+     * pass 512 KB, so that they stay in L2 while transformed (groups of 24 of 1280 x 9 weights, 1.1 MB, read
+     * slower than 12).
+     */
+    private static int weightRows(int in) {
+        return Math.clamp((1 << 17) / (9 * in), 1, 12);
     }
 
     /**

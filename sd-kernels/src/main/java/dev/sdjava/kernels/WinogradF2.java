@@ -34,20 +34,20 @@ final class WinogradF2 extends Winograd.Transforms {
     // ---- weights: U = G g Gᵀ ----
 
     @Override
-    void filters(float[] g, int in, float[] u, int uAt, int stride) {
-        int c = 0, t = 9 * in;
+    void filters(float[] g, int at, int scratch, int in, float[] u, int uAt, int stride) {
+        int c = 0, t = scratch;
         for (; c + L <= in; c += L) {
-            int k = 9 * c; // the group's taps: (kernel row r, column j) at k + (3r + j)·L; rows 0 and 3 of G g
+            int k = at + 9 * c; // the group's taps: (kernel row r, column j) at k + (3r + j)·L; rows 0 and 3 of G g
             middleRows(g, k, t);
             filterTaps(g, k, u, uAt + c, stride);
             filterTaps(g, t, u, uAt + c + 4 * stride, stride);
             filterTaps(g, t + 3 * L, u, uAt + c + 8 * stride, stride);
             filterTaps(g, k + 6 * L, u, uAt + c + 12 * stride, stride);
         }
-        // The last group, narrower: tap i of its channel c at g[9·first + i·size + c - first].
+        // The last group, narrower: tap i of its channel c at g[at + 9·first + i·size + c - first].
         int first = c, size = in - first;
         for (; c < in; c++) {
-            int k = 9 * first + c - first;
+            int k = at + 9 * first + c - first;
             // Rows of G g: rows 0..3 of the 4x3 intermediate.
             float a00 = g[k], a01 = g[k + size], a02 = g[k + 2 * size];
             float a30 = g[k + 6 * size], a31 = g[k + 7 * size], a32 = g[k + 8 * size];

@@ -40,10 +40,10 @@ final class WinogradF4 extends Winograd.Transforms {
     // ---- weights: U = G g Gᵀ ----
 
     @Override
-    void filters(float[] g, int in, float[] u, int uAt, int stride) {
-        int c = 0, t = 9 * in;
+    void filters(float[] g, int at, int scratch, int in, float[] u, int uAt, int stride) {
+        int c = 0, t = scratch;
         for (; c + L <= in; c += L) {
-            int k = 9 * c; // the group's taps: (kernel row r, column j) at k + (3r + j)·L
+            int k = at + 9 * c; // the group's taps: (kernel row r, column j) at k + (3r + j)·L
             for (int j = 0; j < 3; j++) { // columns of g: G g, row i of it at t + 3L·i
                 gColumn(g, k + j * L, 3 * L, g, t + j * L, 3 * L);
             }
@@ -51,10 +51,10 @@ final class WinogradF4 extends Winograd.Transforms {
                 gColumn(g, t + 3 * L * i, L, u, uAt + c + 6 * i * stride, stride);
             }
         }
-        // The last group, narrower: tap i of its channel c at g[9·first + i·size + c - first].
+        // The last group, narrower: tap i of its channel c at g[at + 9·first + i·size + c - first].
         int first = c, size = in - first;
         for (; c < in; c++) { // G g, 6x3, at g[t, t+18), then (G g) Gᵀ
-            int k = 9 * first + c - first;
+            int k = at + 9 * first + c - first;
             for (int j = 0; j < 3; j++) {
                 gScalar(g[k + j * size], g[k + (3 + j) * size], g[k + (6 + j) * size], g, t + j, 3);
             }
