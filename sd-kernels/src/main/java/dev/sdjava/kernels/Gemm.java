@@ -125,9 +125,9 @@ final class Gemm {
     /**
      * The 6 x NR register tile, loaded from S and stored to C: per k, NV panel loads, 6 broadcasts and 24 FMAs.
      * The k loop takes two k per pass. On an Intel Xeon (Cascade Lake, AVX-512; its two FMA ports also run
-     * integer work) that made linear layers 4-22% faster, attention 7-13%, the 8x8 convolution 17-20% and the
-     * others up to 16% (alternated JVMs, the same bits), the micro-kernel in L1 ~100-105 GFLOP/s on one thread
-     * against ~85-90; not yet measured on the AMD Zen 5 of the README's figures. The loop's form matters to C2:
+     * integer work) that made linear layers 4-22% faster, attention 7-13% and convolutions up to 16% (alternated
+     * JVMs, the same bits; the 8x8 convolution, whose weights stream from memory, 0-7%), the micro-kernel in L1
+     * ~100-105 GFLOP/s on one thread against ~85-90; not yet measured on the AMD Zen 5 of the README's figures. The loop's form matters to C2:
      * written as a counted loop ({@code k < kc - 1}), it was unrolled further and spilled accumulators, no faster
      * than one k per pass; with the second k under an {@code if} inside the loop, 1-10% slower than one k per
      * pass. Where C2 has 16 registers, {@link #half} keeps one k per pass: unrolled, it ran 3-21% slower under

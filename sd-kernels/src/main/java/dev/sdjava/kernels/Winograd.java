@@ -245,8 +245,9 @@ final class Winograd {
      * weights are read {@link #weightRows} at a time into {@code rows} (ConvRows stores them in K blocks, where a
      * group of channels is one run per block; read channel by channel, each was 45-90 pieces of 256 bytes far
      * apart, and 1280 -> 1280's weights took 14-17 ms to read on one thread against 6-8 in groups of 12), and the
-     * floats after them are the transform's scratch. On the Intel Xeon of the log, batch 2, medians of six
-     * alternated JVMs: 320 @64 1.20x, 640 @32 1.14x, 2560 -> 1280 @16 1.10x, 1920 -> 640 @32 1.04x, 1280 @16 1.02x.
+     * floats after them are the transform's scratch. On the Intel Xeon of the log, batch 2, four weight sets
+     * cycled so that none stays in cache, medians of three alternated JVMs: 2560 -> 1280 @16 1.14x, 1920 -> 640
+     * @32 1.08x, 1280 @16 1.06x, 640 @32 1.05x, 320 @64 1.04x.
      */
     private static void transformWeights(Transforms f, ConvRows w, int o0, int r0, int r1, int in, int stride,
                                          float[] u, float[] rows) {
