@@ -212,10 +212,10 @@ final class Winograd {
             });
             Parallel.forRange(Math.ceilDiv(out, mb), (t0, t1) -> {
                 float[] u = scratch(U, xi * uXi), m = scratch(M, xi * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
-                float[] buf = scratch(ROWS, f.buffer), row = scratch(WIDE, weightRows(in) * in * 9 + f.filterScratch);
+                float[] buf = scratch(ROWS, f.buffer), wide = scratch(WIDE, weightRows(in) * in * 9 + f.filterScratch);
                 for (int t = t0; t < t1; t++) {
                     int o0 = t * mb, rows = Math.min(mb, out - o0);
-                    transformWeights(f, w, o0, 0, rows, in, uXi, u, row);
+                    transformWeights(f, w, o0, 0, rows, in, uXi, u, wide);
                     for (int p = 0; p < count; p++) {
                         for (int q = 0; q < xi; q++) {
                             Gemm.product(u, q * uXi, in, rows, v, (p * xi + q) * vXi, in, Gemm.ZERO, 0, 0, m, q * mXi, NR, NR, tile);
