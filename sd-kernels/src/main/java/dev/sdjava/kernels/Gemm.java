@@ -127,11 +127,11 @@ final class Gemm {
      * The k loop takes two k per pass. On an Intel Xeon (Cascade Lake, AVX-512; its two FMA ports also run
      * integer work) that made linear layers 4-22% faster, attention 7-13% and convolutions up to 16% (alternated
      * JVMs, the same bits; the 8x8 convolution, whose weights stream from memory, 0-7%), the micro-kernel in L1
-     * ~100-105 GFLOP/s on one thread against ~85-90; not yet measured on the AMD Zen 5 of the README's figures. The loop's form matters to C2:
-     * written as a counted loop ({@code k < kc - 1}), it was unrolled further and spilled accumulators, no faster
-     * than one k per pass; with the second k under an {@code if} inside the loop, 1-10% slower than one k per
-     * pass. Where C2 has 16 registers, {@link #half} keeps one k per pass: unrolled, it ran 3-21% slower under
-     * -XX:UseAVX=2.
+     * 95-105 GFLOP/s on one thread against 85-93; not yet measured on the AMD Zen 5 of the README's figures.
+     * The loop's form matters to C2: written as a counted loop ({@code k < kc - 1}), it was unrolled further and
+     * spilled accumulators, no faster than one k per pass; with the second k under an {@code if} inside the
+     * loop, 1-10% slower than one k per pass. Where C2 has 16 registers, {@link #half} keeps one k per pass:
+     * unrolled, it ran 3-21% slower under -XX:UseAVX=2.
      */
     static void micro(float[] a, int a0, int a1, int a2, int a3, int a4, int a5,
                       float[] b, int bOff, int kc, float[] start, int t0, int lds, float[] c, int c0, int ldc) {
