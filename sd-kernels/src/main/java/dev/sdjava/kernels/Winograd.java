@@ -168,8 +168,7 @@ final class Winograd {
         for (int o0 = 0; o0 < out; o0 += ob) {
             int first = o0, rows = Math.min(ob, out - o0), perTask = Math.ceilDiv(Math.ceilDiv(rows, split), Gemm.MR) * Gemm.MR;
             Parallel.forRange(Math.ceilDiv(rows, Gemm.MR), (t0, t1) -> {
-                transformWeights(f, w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u,
-                        scratch(WIDE, weightRows(in) * in * 9 + f.filterScratch));
+                transformWeights(f, w, first, t0 * Gemm.MR, Math.min(rows, t1 * Gemm.MR), in, uXi, u);
             });
             Parallel.forRange(panels * split, (t0, t1) -> {
                 float[] v = scratch(V, xi * vXi + L), m = scratch(M, xi * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
@@ -212,10 +211,10 @@ final class Winograd {
             });
             Parallel.forRange(Math.ceilDiv(out, mb), (t0, t1) -> {
                 float[] u = scratch(U, xi * uXi), m = scratch(M, xi * mXi + L), tile = scratch(TILE, Gemm.MR * NR);
-                float[] buf = scratch(ROWS, f.buffer), wide = scratch(WIDE, weightRows(in) * in * 9 + f.filterScratch);
+                float[] buf = scratch(ROWS, f.buffer);
                 for (int t = t0; t < t1; t++) {
                     int o0 = t * mb, rows = Math.min(mb, out - o0);
-                    transformWeights(f, w, o0, 0, rows, in, uXi, u, wide);
+                    transformWeights(f, w, o0, 0, rows, in, uXi, u);
                     for (int p = 0; p < count; p++) {
                         for (int q = 0; q < xi; q++) {
                             Gemm.product(u, q * uXi, in, rows, v, (p * xi + q) * vXi, in, Gemm.ZERO, 0, 0, m, q * mXi, NR, NR, tile);
@@ -242,16 +241,17 @@ final class Winograd {
 
     /**
      * U[ξ, r, c] at {@code ξ·stride + r·in + c} for output channels {@code o0 + r}, r in [r0, r1). The channels'
-     * weights are read {@link #weightRows} at a time into {@code rows} (ConvRows stores them in K blocks, where a
-     * group of channels is one run per block; read channel by channel, each was 45-90 pieces of 256 bytes far
-     * apart, and 1280 -> 1280's weights took 14-17 ms to read on one thread against 6-8 in groups of 12), and the
-     * floats after them are the transform's scratch. On the Intel Xeon of the log, batch 2, four weight sets
+     * weights are read {@link #weightRows} at a time into this thread's buffer (ConvRows stores them in K blocks,
+     * where a group of channels is one run per block; read channel by channel, each was 45-90 pieces of 256 bytes
+     * far apart, and 1280 -> 1280's weights took 14-17 ms to read on one thread against 6-8 in groups of 12), and
+     * the floats after them are the transform's scratch. On the Intel Xeon of the log, batch 2, four weight sets
      * cycled so that none stays in cache, medians of three alternated JVMs: 2560 -> 1280 @16 1.14x, 1920 -> 640
      * @32 1.08x, 1280 @16 1.06x, 640 @32 1.05x, 320 @64 1.04x.
      */
     private static void transformWeights(Transforms f, ConvRows w, int o0, int r0, int r1, int in, int stride,
-                                         float[] u, float[] rows) {
+                                         float[] u) {
         int kk = 9 * in, group = weightRows(in);
+        float[] rows = scratch(WIDE, group * kk + f.filterScratch);
         for (int g0 = r0; g0 < r1; g0 += group) {
             int n = Math.min(group, r1 - g0);
             w.rows(o0 + g0, n, rows, 0);
