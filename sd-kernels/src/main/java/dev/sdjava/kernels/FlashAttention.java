@@ -10,11 +10,11 @@ import java.util.Arrays;
  *
  * <p>Everything is transposed so that the NR queries of a block are the vector lanes: scores
  * {@code Sᵀ[key, query] = K · (scale·Q)ᵀ} and output {@code Oᵀ[dim, query] += Vᵀ · Pᵀ} are both the
- * {@link Gemm} micro-kernel (A = K rows read in place, and Vᵀ packed once per head), and the softmax
- * statistics (running maximum, denominator) are vectors over the queries, updated key block by key block.
+ * {@link Gemm} micro-kernel over a packed A ({@link Gemm#packedPanel}: K and Vᵀ, packed once per head), and the
+ * softmax statistics (running maximum, denominator) are vectors over the queries, updated key block by key block.
  */
 final class FlashAttention {
-    private static final int NR = Gemm.NR, L = Gemm.L;
+    private static final int NR = Gemm.NR, L = Gemm.L, MR = Gemm.MR;
     /** Keys per block, a multiple of the micro-kernel's 6 rows. */
     private static final int KB = 96;
     private static final double LOG2E = 1.4426950408889634;
@@ -33,13 +33,13 @@ final class FlashAttention {
     private static final class Scratch {
         float[] qt = new float[0];      // (scale·Q)ᵀ of the block: [headDim][NR]
         float[] ot = new float[0];      // Oᵀ accumulator: [rows(headDim)][NR]
-        float[] vt = new float[0];      // Vᵀ of the head by key block: [keys/KB][rows(headDim)][KB], rows past headDim zero
-        float[] kh = new float[0];      // K of the head: [keys][headDim], when there are several heads
+        float[] vt = new float[0];      // Vᵀ of the head by key block, packed: [keys/KB][rows(headDim)/MR][KB][MR]
+        float[] kh = new float[0];      // K of the head, packed: [rows(keys)/MR][headDim][MR]
         final float[] s = new float[KB * NR]; // score / probability tile: [KB][NR]
         final float[] tile = new float[Gemm.MR * NR];
         final float[] max = new float[NR], sum = new float[NR], corr = new float[NR], m = new float[NR], total = new float[NR];
 
-        void ensure(int headDim, int keys, int heads) {
+        void ensure(int headDim, int keys) {
             if (qt.length < headDim * NR) {
                 qt = new float[headDim * NR];
                 ot = new float[rows(headDim) * NR];
@@ -48,15 +48,15 @@ final class FlashAttention {
             if (vt.length < blocks * rows(headDim) * KB) {
                 vt = new float[blocks * rows(headDim) * KB];
             }
-            if (heads > 1 && kh.length < keys * headDim) {
-                kh = new float[keys * headDim];
+            if (kh.length < rows(keys) * headDim) {
+                kh = new float[rows(keys) * headDim];
             }
         }
     }
 
-    /** headDim rounded up to whole micro-kernel tiles, so that Oᵀ += Vᵀ·Pᵀ never takes the slow edge path. */
-    private static int rows(int headDim) {
-        return (headDim + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
+    /** n rounded up to whole micro-kernel tiles (headDim: so that Oᵀ += Vᵀ·Pᵀ never takes the edge path). */
+    private static int rows(int n) {
+        return (n + MR - 1) / MR * MR;
     }
 
     static void run(float[] q, float[] k, float[] v, int batch, int heads, int queries, int keys, int headDim,
@@ -69,56 +69,53 @@ final class FlashAttention {
         int grain = batch * heads >= 4 * Parallel.threads() ? qBlocks : 1;
         Parallel.forRange(batch * heads * qBlocks, grain, (t0, t1) -> {
             Scratch s = SCRATCH.get();
-            s.ensure(headDim, keys, heads);
+            s.ensure(headDim, keys);
             int packed = -1;
             for (int t = t0; t < t1; t++) {
                 int bh = t / qBlocks, b = bh / heads, h = bh % heads;
                 if (bh != packed) {
                     packVt(v, b, h, heads, keys, headDim, s.vt);
-                    if (heads > 1) {
-                        packK(k, b, h, heads, keys, headDim, s.kh);
-                    }
+                    packK(k, b, h, heads, keys, headDim, s.kh);
                     packed = bh;
                 }
-                // One head (the VAE's): its keys are contiguous already.
-                float[] kh = heads > 1 ? s.kh : k;
-                int khAt = heads > 1 ? 0 : b * keys * headDim;
-                block(q, kh, khAt, out, b, h, heads, queries, keys, headDim, scale2, causal, (t % qBlocks) * NR, s);
+                block(q, out, b, h, heads, queries, keys, headDim, scale2, causal, (t % qBlocks) * NR, s);
             }
         });
     }
 
     /**
-     * Vᵀ in key blocks, {@code V[b, j, h, e]} at {@code ((j / KB)·rows + e)·KB + j % KB}: the A operand of
-     * {@code Oᵀ += Vᵀ·Pᵀ} with rows KB floats apart (a whole-head Vᵀ puts them keys·4 bytes apart, a multiple
-     * of 4 KiB at SD sizes, and every row of a tile then lands in the same L1 set).
+     * Vᵀ in key blocks, packed for {@link Gemm#packedPanel}: {@code V[b, j, h, e]} at {@code (j / KB)·rows·KB +
+     * (e / MR)·MR·KB + (j % KB)·MR + e % MR}, the rows past d zero. The A operand of {@code Oᵀ += Vᵀ·Pᵀ}.
      */
     private static void packVt(float[] v, int b, int h, int heads, int keys, int d, float[] vt) {
         int width = heads * d, rows = rows(d);
         for (int j0 = 0; j0 < keys; j0 += KB) {
             int base = j0 * rows;
             for (int j = j0; j < Math.min(keys, j0 + KB); j++) {
-                int at = (b * keys + j) * width + h * d;
-                for (int e = 0; e < d; e++) {
-                    vt[base + e * KB + j - j0] = v[at + e];
+                int at = (b * keys + j) * width + h * d, to = base + (j - j0) * MR;
+                for (int e = 0; e < rows; e++) {
+                    vt[to + e / MR * MR * KB + e % MR] = e < d ? v[at + e] : 0;
                 }
             }
-            Arrays.fill(vt, base + d * KB, base + rows * KB, 0);
         }
     }
 
     /**
-     * The head's keys, contiguous: the A operand of {@code Sᵀ = K·Qᵀ}, read once per query block. In place they
-     * are d of every heads·d floats, and streaming a whole head's worth of those strided rows per block was slower.
+     * The head's keys, packed for {@link Gemm#packedPanel}: key j's feature e at {@code (j / MR)·MR·d + e·MR + j %
+     * MR}. The A operand of {@code Sᵀ = K·Qᵀ}, read once per query block; in place its rows are d of every heads·d
+     * floats, and streaming a whole head's worth of those strided rows per block was slower.
      */
     private static void packK(float[] k, int b, int h, int heads, int keys, int d, float[] kh) {
         for (int j = 0; j < keys; j++) {
-            System.arraycopy(k, (b * keys + j) * heads * d + h * d, kh, j * d, d);
+            int at = (b * keys + j) * heads * d + h * d, to = j / MR * MR * d + j % MR;
+            for (int e = 0; e < d; e++) {
+                kh[to + e * MR] = k[at + e];
+            }
         }
     }
 
-    /** Queries {@code [q0, q0 + NR)} of head h of batch element b; the head's keys are {@code kh[khAt + j·d + e]}. */
-    private static void block(float[] q, float[] kh, int khAt, float[] out, int b, int h, int heads, int queries, int keys,
+    /** Queries {@code [q0, q0 + NR)} of head h of batch element b, against the head's packed K and Vᵀ. */
+    private static void block(float[] q, float[] out, int b, int h, int heads, int queries, int keys,
                               int d, float scale, boolean causal, int q0, Scratch s) {
         int width = heads * d, nq = Math.min(NR, queries - q0);
         packQt(q, (b * queries + q0) * width + h * d, width, d, scale, nq, s.qt);
@@ -129,14 +126,14 @@ final class FlashAttention {
         int kEnd = causal ? Math.min(keys, q0 + nq) : keys;
         for (int j0 = 0; j0 < kEnd; j0 += KB) {
             int kb = Math.min(KB, kEnd - j0);
-            Gemm.panel(kh, khAt + j0 * d, d, kb, s.qt, 0, d, Gemm.ZERO, 0, 0, s.s, 0, NR, NR, s.tile);
+            Gemm.packedPanel(s.kh, j0 * d, MR * d, kb, s.qt, 0, d, Gemm.ZERO, 0, 0, s.s, 0, NR, s.tile);
             if (causal && j0 + kb - 1 > q0) {
                 mask(s.s, kb, j0 - q0);
             }
             if (softmaxTile(s.s, kb, s.max, s.sum, s.corr, s.m, s.total) && j0 > 0) {
                 rescale(s.ot, d, s.corr);
             }
-            Gemm.panel(s.vt, j0 * rows(d), KB, rows(d), s.s, 0, kb, s.ot, 0, NR, NR, s.tile);
+            Gemm.packedPanel(s.vt, j0 * rows(d), MR * KB, rows(d), s.s, 0, kb, s.ot, 0, NR, s.ot, 0, NR, s.tile);
         }
         for (int i = 0; i < nq; i++) {
             float inv = 1 / s.sum[i];

@@ -53,8 +53,7 @@ final class WarmUp {
                 // Two images take the per-block convolution path, the strided one's 16 pixels the shared-pack one.
                 k.conv2d(x, 2, 10, 10, conv, 1, 1, 1, 10, 10, y);
                 k.conv2d(x, 1, 10, 10, conv, 2, 0, 0, 4, 4, y);
-                // One head reads K in place, two pack it per head.
-                k.attention(q, kv, kv, 1, 1 + round % 2, 70, 100, 8 / (1 + round % 2), 0.35f, round / 2 % 2 == 0, attn);
+                k.attention(q, kv, kv, 1, 2, 70, 100, 4, 0.35f, round % 2 == 0, attn); // causal every other round
                 k.groupNorm(x, 1, 4, 100, 2, 1e-5f, gamma, gamma, round % 2 == 0, scratch);
                 k.layerNorm(x, 5, 80, 1e-5f, null, null, scratch);
                 k.softmax(scratch, 5, 80);
