@@ -273,7 +273,11 @@ final class Gemm {
         }
     }
 
-    /** {@link #micro} over one packed tile of A from {@code a[p]}: the same sums in the same order. */
+    /**
+     * {@link #micro} over one packed tile of A from {@code a[p]}: the same sums in the same order. One k per pass, a
+     * counted loop: with A's six values one index apart there is no per-row arithmetic for a second k to share,
+     * and C2 compiles it to 48 instructions per k with nothing spilled.
+     */
     private static void packedMicro(float[] a, int p, float[] b, int bOff, int kc, float[] start, int t0, int lds,
                                     float[] c, int c0, int ldc) {
         if (HALVES) {
