@@ -101,9 +101,9 @@ final class FlashAttention {
     }
 
     /**
-     * The head's keys, packed for {@link Gemm#packedPanel}: key j's feature e at {@code (j / MR)·MR·d + e·MR + j %
-     * MR}. The A operand of {@code Sᵀ = K·Qᵀ}, read once per query block; in place its rows are d of every heads·d
-     * floats, and streaming a whole head's worth of those strided rows per block was slower.
+     * The head's keys, packed for {@link Gemm#packedPanel}: key j's feature e at {@code (j / MR)·MR·d + e·MR +
+     * j % MR}. The A operand of {@code Sᵀ = K·Qᵀ}, read once per query block; in place its rows are d of every
+     * heads·d floats, and streaming a whole head's worth of those strided rows per block was slower.
      */
     private static void packK(float[] k, int b, int h, int heads, int keys, int d, float[] kh) {
         for (int j = 0; j < keys; j++) {

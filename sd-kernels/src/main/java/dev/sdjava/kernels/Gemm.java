@@ -87,17 +87,27 @@ final class Gemm {
         }
         for (; r < rows; r += MR) {
             int n = Math.min(MR, rows - r);
-            for (int i = 0; i < MR; i++) {
-                for (int j = 0; j < NR; j++) {
-                    tile[i * NR + j] = i < n && j < cols ? start[sOff + (r + i) * lds + j] : 0;
-                }
-            }
+            edgeStart(start, sOff + r * lds, lds, n, cols, tile);
             int a0 = aOff + r * lda, last = n - 1;
             micro(a, a0, a0 + Math.min(1, last) * lda, a0 + Math.min(2, last) * lda, a0 + Math.min(3, last) * lda,
                     a0 + Math.min(4, last) * lda, a0 + Math.min(5, last) * lda, b, bOff, kc, tile, 0, NR, tile, 0, NR);
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(tile, i * NR, c, cOff + (r + i) * ldc, cols);
+            edgeStore(tile, n, cols, c, cOff + r * ldc, ldc);
+        }
+    }
+
+    /** A ragged tile's start: rows {@code [0, n)} and columns {@code [0, cols)} of S, zeros in the rest of the tile. */
+    private static void edgeStart(float[] start, int sOff, int lds, int n, int cols, float[] tile) {
+        for (int i = 0; i < MR; i++) {
+            for (int j = 0; j < NR; j++) {
+                tile[i * NR + j] = i < n && j < cols ? start[sOff + i * lds + j] : 0;
             }
+        }
+    }
+
+    /** A ragged tile's result: rows {@code [0, n)} and columns {@code [0, cols)} of the tile to C. */
+    private static void edgeStore(float[] tile, int n, int cols, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(tile, i * NR, c, cOff + i * ldc, cols);
         }
     }
 
@@ -261,15 +271,9 @@ final class Gemm {
         }
         if (r < rows) {
             int n = rows - r;
-            for (int i = 0; i < MR; i++) {
-                for (int j = 0; j < NR; j++) {
-                    tile[i * NR + j] = i < n ? start[sOff + (r + i) * lds + j] : 0;
-                }
-            }
+            edgeStart(start, sOff + r * lds, lds, n, NR, tile);
             packedMicro(a, aOff + r / MR * tileStride, b, bOff, kc, tile, 0, NR, tile, 0, NR);
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(tile, i * NR, c, cOff + (r + i) * ldc, NR);
-            }
+            edgeStore(tile, n, NR, c, cOff + r * ldc, ldc);
         }
     }
 
