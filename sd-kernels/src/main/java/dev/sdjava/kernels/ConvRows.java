@@ -24,24 +24,31 @@ record ConvRows(int outChannels, int inChannels, int kernelHeight, int kernelWid
         int size = Math.multiplyExact(out, kk);
         int[] order = new int[kk];
         Arrays.setAll(order, k -> ConvShape.source(k, in, kh * kw));
+        // Output channels in parallel, on as many threads as may read the stored form: each task its own rows.
         if (WeightData.isHalf(weight)) {
-            short[] row = new short[kk], ordered = new short[kk], blocks = new short[size];
-            for (int o = 0; o < out; o++) {
-                WeightData.bits(weight, (long) o * kk, row);
+            short[] blocks = new short[size];
+            WeightData.forTasks(weight, out, (o0, o1) -> {
+                short[] row = new short[kk], ordered = new short[kk];
+                for (int o = o0; o < o1; o++) {
+                    WeightData.bits(weight, (long) o * kk, row, kk);
+                    for (int k = 0; k < kk; k++) {
+                        ordered[k] = row[order[k]];
+                    }
+                    toBlocks(ordered, out, o, kk, blocks);
+                }
+            });
+            return new ConvRows(out, in, kh, kw, null, new Half(blocks, weight.dtype() == DType.BF16), biasF);
+        }
+        float[] w = WeightData.floats(weight, kernels), blocks = new float[size];
+        Parallel.forRange(out, (o0, o1) -> {
+            float[] ordered = new float[kk];
+            for (int o = o0; o < o1; o++) {
                 for (int k = 0; k < kk; k++) {
-                    ordered[k] = row[order[k]];
+                    ordered[k] = w[o * kk + order[k]];
                 }
                 toBlocks(ordered, out, o, kk, blocks);
             }
-            return new ConvRows(out, in, kh, kw, null, new Half(blocks, weight.dtype() == DType.BF16), biasF);
-        }
-        float[] w = WeightData.floats(weight, kernels), ordered = new float[kk], blocks = new float[size];
-        for (int o = 0; o < out; o++) {
-            for (int k = 0; k < kk; k++) {
-                ordered[k] = w[o * kk + order[k]];
-            }
-            toBlocks(ordered, out, o, kk, blocks);
-        }
+        });
         return new ConvRows(out, in, kh, kw, blocks, null, biasF);
     }
 

@@ -1,5 +1,6 @@
 package dev.sdjava.kernels;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -70,6 +71,14 @@ public final class Parallel {
             inside[0] = false;
         }
         job.awaitAll();
+    }
+
+    /**
+     * Whether the pool's threads may read {@code segment}: a mapped file or a shared arena's memory, not a confined
+     * arena's, which only its owner thread may touch.
+     */
+    static boolean canRead(MemorySegment segment) {
+        return WORKERS.length == 0 || segment.isAccessibleBy(WORKERS[0]);
     }
 
     /** Runs {@code action} with every kernel inside it on the calling thread alone (what one thread computes). */

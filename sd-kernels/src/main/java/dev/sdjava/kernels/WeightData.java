@@ -64,9 +64,21 @@ final class WeightData {
         return out;
     }
 
-    /** {@code dst.length} raw 16-bit patterns of an F16 or BF16 tensor, from element {@code from} on. */
-    static void bits(Tensor t, long from, short[] dst) {
-        MemorySegment.copy(t.data(), SHORT_LE, 2 * from, dst, 0, dst.length);
+    /** {@code n} raw 16-bit patterns of an F16 or BF16 tensor, from element {@code from} on, to {@code dst[0, n)}. */
+    static void bits(Tensor t, long from, short[] dst, int n) {
+        MemorySegment.copy(t.data(), SHORT_LE, 2 * from, dst, 0, n);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, tasks)} on the kernels' threads where they may read {@code weight}'s memory
+     * ({@link Parallel#canRead}), else on this thread alone: packing a checkpoint's weights is most of a load.
+     */
+    static void forTasks(Tensor weight, int tasks, Parallel.Range body) {
+        if (Parallel.canRead(weight.data())) {
+            Parallel.forRange(tasks, body);
+        } else {
+            body.run(0, tasks);
+        }
     }
 
     /** Whether {@code t} is 16-bit (F16 or BF16): such weights stay 16-bit in memory and are widened per block. */

@@ -43,16 +43,17 @@ class VectorKernelsTest {
 
     /**
      * Against the scalar twin, and bit for bit against one FMA chain per output from its bias in k order: however
-     * the kernel blocks K (up to 1400 inputs: one to three blocks), no sum is regrouped.
+     * the kernel blocks K (up to 1400 inputs: one to three blocks), no sum is regrouped. Weights in a shared arena
+     * are packed by the pool's threads, a confined arena's by its owner alone.
      */
     @Property(tries = 40)
     void linearMatchesScalar(@ForAll @IntRange(min = 1, max = 29) int rows, @ForAll @IntRange(min = 1, max = 1400) int in,
                              @ForAll @IntRange(min = 1, max = 150) int out, @ForAll boolean withBias,
-                             @ForAll @IntRange(min = 0, max = 2) int type, @ForAll long seed) {
+                             @ForAll @IntRange(min = 0, max = 2) int type, @ForAll boolean shared, @ForAll long seed) {
         Random rnd = new Random(seed);
         DType dtype = new DType[]{DType.F32, DType.F16, DType.BF16}[type];
         float[] w = Naive.random(rnd, out * in), b = Naive.random(rnd, out), x = Naive.random(rnd, rows * in + 3);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = shared ? Arena.ofShared() : Arena.ofConfined()) {
             Tensor wt = weights(arena, dtype, w, out, in), bt = withBias ? weights(arena, dtype, b, out) : null;
             float[] want = new float[rows * out], got = new float[rows * out + 5];
             SCALAR.linear(x, rows, SCALAR.prepareLinear(wt, bt), want);
@@ -139,13 +140,16 @@ class VectorKernelsTest {
         }
     }
 
-    /** Convolution weights are stored in K blocks (see ConvRows); rows read back as the stored rows in K order. */
+    /**
+     * Convolution weights are stored in K blocks (see ConvRows); rows read back as the stored rows in K order,
+     * packed by the pool's threads (a shared arena) or by the arena's owner alone (a confined one).
+     */
     @Property(tries = 20)
     void convWeightRowsReadBackAsStored(@ForAll @IntRange(min = 1, max = 40) int in, @ForAll @IntRange(min = 1, max = 30) int out,
-                                        @ForAll boolean three, @ForAll boolean half, @ForAll long seed) {
+                                        @ForAll boolean three, @ForAll boolean half, @ForAll boolean shared, @ForAll long seed) {
         int k = three ? 3 : 1, kk = in * k * k;
         float[] w = Naive.random(new Random(seed), out * kk);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = shared ? Arena.ofShared() : Arena.ofConfined()) {
             Tensor t = half ? weights(arena, DType.F16, w, out, in, k, k) : Tensor.ofFloats(arena, w, out, in, k, k);
             float[] want = t.toFloatArray(), got = new float[3 * kk];
             ConvRows rows = (ConvRows) VECTOR.prepareConv(t, null);
