@@ -40,8 +40,8 @@ final class Linear {
     static Panels pack(Tensor weight, Tensor bias, Kernels kernels) {
         WeightData.checkLinear(weight, bias);
         int out = Math.toIntExact(weight.dim(0)), in = Math.toIntExact(weight.dim(1));
-        int nr = Gemm.NR, count = (out + nr - 1) / nr;
-        int size = Math.multiplyExact(count * in, nr);
+        int count = (out + Gemm.NR - 1) / Gemm.NR;
+        int size = Math.multiplyExact(count * in, Gemm.NR);
         float[] biasF = WeightData.bias(bias, out, kernels);
         // The stored form is dropped as soon as it is packed: only the panels stay in memory. A task packs whole
         // panels, on as many threads as may read the stored form.
